@@ -1,0 +1,41 @@
+# `make run`: install, train if data or config changed, serve. `make test`: the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/faq.tar.gz
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install train run test validate clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@python=$$(scripts/find_python.sh) && echo "using $$python" && \
+	  { [ -x $(BIN)/python ] || $$python -m venv $(VENV); }
+	$(BIN)/pip install --quiet --upgrade pip==24.0
+	$(BIN)/pip install --quiet -r requirements.txt
+	@# Rasa 3.6 breaks with packaging>=21 (LegacyVersion): fail loudly if anything upgraded it.
+	$(BIN)/python -c "from packaging.version import LegacyVersion"
+	touch $@
+
+# Rasa's own fingerprinting skips training when nothing changed since the last model.
+train: install
+	$(BIN)/rasa train --fixed-model-name faq
+
+run: train
+	scripts/serve.sh
+
+validate: install
+	$(BIN)/rasa data validate --fail-on-warnings
+
+test: validate train
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations \
+	  --fail-on-prediction-errors --out reports/conversations
+	$(BIN)/python -m pytest tests; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
+
+clean:
+	rm -rf $(VENV) models/*.tar.gz reports results rasa_tracker.db

@@ -1,0 +1,1 @@
+"""Custom actions for the Amazon seller FAQ assistant."""

@@ -1,0 +1,1 @@
+"""Rasa input channels of the assistant."""

@@ -1,0 +1,192 @@
+"""Custom actions, offline: tracker fixtures and a real CollectingDispatcher."""
+import json
+
+from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
+from tests.conftest import make_tracker
+
+
+def run(action, tracker, dispatcher, domain):
+    events = action.run(dispatcher, tracker, domain)
+    return events, dispatcher.messages
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_a_question_with_a_mode_gets_the_documented_answer_sources_and_buttons(
+    kb, dispatcher, domain
+):
+    tracker = make_tracker("ask_cost", ["agency"], "代运营怎么收费")
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert len(messages) == 1
+    message = messages[0]
+    assert "每月8,000–30,000元" in message["text"] and "绩效提成(5%–15%)" in message["text"]
+    assert "来源：艾瑞咨询《2024年中国跨境电商代运营市场报告》" in message["text"]
+    assert "《亚马逊联合营销与代运营的区别》（2026-01-16）" in message["text"]
+    assert 2 <= len(message["buttons"]) <= 3
+    custom = message["custom"]
+    assert custom["type"] == "answer" and custom["id"] == "agency_cost"
+    assert custom["sources"][0] == "艾瑞咨询《2024年中国跨境电商代运营市场报告》"
+    assert slot_events(events) == {"question_type": "ask_cost", "mode": "agency"}
+
+
+def test_related_buttons_lead_to_the_entries_they_name(kb, dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(), make_tracker("ask_cost", ["agency"]), dispatcher, domain
+    )
+    for button in messages[0]["buttons"]:
+        intent, entities = button["payload"][1:].split("{", 1)
+        mode = json.loads("{" + entities)["mode"]
+        assert kb.resolve(intent, mode).entry.question == button["title"]
+
+
+def test_a_question_without_a_mode_asks_which_mode_with_buttons(dispatcher, domain):
+    tracker = make_tracker("ask_cost", [], "费用怎么算？")
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    message = messages[0]
+    assert message["text"].startswith("您想了解哪种模式的费用？")
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[:3] == [
+        '/choose_mode{"mode": "co_marketing"}',
+        '/choose_mode{"mode": "agency"}',
+        '/choose_mode{"mode": "amazon_coop"}',
+    ]
+    assert message["custom"]["type"] == "clarification"
+    assert slot_events(events) == {"question_type": "ask_cost"}
+
+
+def test_clarification_puts_the_mode_in_context_first(dispatcher, domain):
+    tracker = make_tracker("ask_pitfalls", [], "新手最容易忽略什么", slots={"mode": "amazon_coop"})
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert messages[0]["buttons"][0]["payload"] == '/choose_mode{"mode": "amazon_coop"}'
+
+
+def test_choosing_a_mode_answers_the_pending_question(dispatcher, domain):
+    tracker = make_tracker(
+        "choose_mode", ["amazon_coop"], "联合运营", slots={"question_type": "ask_cost"}
+    )
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert messages[0]["custom"]["id"] == "coop_cost"
+    assert "3万–8万美元" in messages[0]["text"]
+
+
+def test_a_bare_mode_switch_keeps_the_question_type(dispatcher, domain):
+    tracker = make_tracker(
+        "choose_mode",
+        ["co_marketing"],
+        "那联合营销呢？",
+        slots={"question_type": "ask_risk", "mode": "agency"},
+    )
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert messages[0]["custom"]["id"] == "co_marketing_risk"
+    assert "67%" in messages[0]["text"]
+    assert slot_events(events)["mode"] == "co_marketing"
+
+
+def test_a_bare_mode_with_no_history_explains_the_mode(dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(), make_tracker("choose_mode", ["agency"], "代运营"), dispatcher, domain
+    )
+    assert messages[0]["custom"]["id"] == "agency_definition"
+
+
+def test_two_modes_get_one_answer_each_and_a_shared_passage_once(dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(),
+        make_tracker("ask_cost", ["agency", "amazon_coop"]),
+        dispatcher,
+        domain,
+    )
+    assert [m["custom"]["id"] for m in messages] == ["agency_cost", "coop_cost"]
+    dispatcher.messages.clear()
+    _, messages = run(
+        ActionAnswerQuestion(),
+        make_tracker("ask_control", ["co_marketing", "agency"]),
+        dispatcher,
+        domain,
+    )
+    assert [m["custom"]["id"] for m in messages] == ["control_comparison"]
+
+
+def test_a_cell_the_documents_cover_indirectly_says_so(dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(), make_tracker("ask_cost", ["co_marketing"]), dispatcher, domain
+    )
+    assert messages[0]["text"].startswith("两份资料都没有给出联合营销的收费标准")
+    assert messages[0]["custom"]["id"] == "co_marketing_definition"
+
+
+def test_comparison_of_the_three_modes_is_a_table(dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(), make_tracker("ask_compare", ["all"], "三种模式对比"), dispatcher, domain
+    )
+    message = messages[0]
+    custom = message["custom"]
+    assert custom["type"] == "comparison"
+    assert custom["modes"] == ["co_marketing", "agency", "amazon_coop"]
+    assert [row["label"] for row in custom["rows"]] == ["控制权", "数据归属", "费用", "风险", "适合谁"]
+    for label in ("【控制权】", "【数据归属】", "【费用】", "【风险】", "【适合谁】"):
+        assert label in message["text"]
+    assert "67%" in message["text"] and "23%" in message["text"]
+    assert len(custom["sources"]) == 2
+
+
+def test_comparison_of_two_named_modes_shows_those_two(dispatcher, domain):
+    _, messages = run(
+        ActionAnswerQuestion(),
+        make_tracker("ask_compare", ["co_marketing", "agency"], "联合营销和代运营的区别"),
+        dispatcher,
+        domain,
+    )
+    assert messages[0]["custom"]["modes"] == ["co_marketing", "agency"]
+    assert "亚马逊联合运营" not in messages[0]["text"].split("来源")[0]
+
+
+def test_a_near_tie_offers_the_candidates_and_none_of_these(dispatcher, domain):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 1.0},
+        {"name": "ask_pitfalls", "confidence": 0.41},
+        {"name": "ask_risk", "confidence": 0.38},
+        {"name": "greet", "confidence": 0.1},
+        {"name": "ask_cost", "confidence": 0.01},
+    ]
+    tracker = make_tracker("nlu_fallback", ["agency"], "代运营要小心啥", ranking=ranking)
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    message = messages[0]
+    assert message["text"] == "您是想问……"
+    assert [b["title"] for b in message["buttons"]] == ["代运营要注意什么？", "代运营有什么风险？", "都不是"]
+    assert message["buttons"][0]["payload"] == '/ask_pitfalls{"mode": "agency"}'
+    assert message["buttons"][-1]["payload"] == "/deny"
+
+
+def test_an_empty_or_emoji_message_is_asked_for_text(dispatcher, domain):
+    tracker = make_tracker("nlu_fallback", [], "😀😀")
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert messages[0]["text"].startswith("我没有看到文字内容")
+
+
+def test_a_fallback_with_no_usable_candidate_says_it_is_out_of_scope(dispatcher, domain):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "out_of_scope", "confidence": 0.4}]
+    tracker = make_tracker("nlu_fallback", [], "asdkjh qwe", ranking=ranking)
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
+def test_a_comparison_of_one_aspect_answers_with_that_aspects_passages(dispatcher, domain):
+    tracker = make_tracker("ask_compare", ["co_marketing", "agency"], "两者控制权有什么不同")
+    tracker.latest_message["entities"].append({"entity": "aspect", "value": "control"})
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["control_comparison"]
+    assert slot_events(events)["question_type"] == "ask_control"
+
+
+def test_an_aspect_comparison_without_modes_covers_all_three(dispatcher, domain):
+    tracker = make_tracker("ask_compare", [], "哪个费用最低")
+    tracker.latest_message["entities"].append({"entity": "aspect", "value": "cost"})
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == [
+        "co_marketing_definition",
+        "agency_cost",
+        "coop_cost",
+    ]

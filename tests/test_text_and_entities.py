@@ -1,0 +1,87 @@
+"""Normalisation and dictionary entities, run on the project's real lexicon, without Rasa."""
+import pytest
+import yaml
+
+from components.dictionary_entities import build_entity_nlp, extract_entities, lexicon_patterns
+from components.text_normalization import (
+    NLU_HEAD_CHARS,
+    NLU_TAIL_CHARS,
+    has_meaningful_text,
+    normalize_text,
+)
+from tests.conftest import ROOT
+
+
+def test_traditional_and_full_width_become_simplified_half_width():
+    assert normalize_text("代運營的費用怎麼算？") == "代运营的费用怎么算?"
+    assert normalize_text("ＡＣｏＳ　太高") == "ACoS 太高"
+
+
+def test_html_is_stripped_to_its_text():
+    assert normalize_text("<script>alert(1)</script>代运营<b>费用</b>") == "alert(1) 代运营 费用"
+
+
+def test_long_messages_keep_head_and_tail_for_nlu():
+    text = "代运营" + "啊" * 5000 + "怎么收费"
+    normalized = normalize_text(text)
+    assert len(normalized) == NLU_HEAD_CHARS + NLU_TAIL_CHARS + 1
+    assert normalized.startswith("代运营") and normalized.endswith("怎么收费")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "😀😀🙏", "？？？。。。", "!!!"])
+def test_messages_without_words_are_not_meaningful(text):
+    assert not has_meaningful_text(text)
+
+
+@pytest.mark.parametrize("text", ["代运营", "ROI", "50"])
+def test_words_or_numbers_are_meaningful(text):
+    assert has_meaningful_text(text)
+
+
+@pytest.fixture(scope="module")
+def entity_nlp():
+    synonyms, entity_values = {}, {}
+    for item in yaml.safe_load((ROOT / "data/nlu/lexicon.yml").read_text("utf-8"))["nlu"]:
+        lines = [l.strip()[2:] for l in item["examples"].splitlines() if l.strip()]
+        if "synonym" in item:
+            synonyms.update({line: item["synonym"] for line in lines})
+        else:
+            entity_values[item["lookup"]] = lines
+    return build_entity_nlp(lexicon_patterns(synonyms, entity_values))
+
+
+def entities(nlp, text):
+    text = normalize_text(text)
+    return [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in extract_entities(nlp, text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("代运营怎么收费", [("mode", "agency", "代运营")]),
+        ("代運營的費用", [("mode", "agency", "代运营")]),  # traditional
+        ("代运映靠谱吗", [("mode", "agency", "代运映")]),  # homophone typo
+        ("联合营消怎么做", [("mode", "co_marketing", "联合营消")]),
+        ("店铺托管多少钱", [("mode", "agency", "店铺托管")]),
+        ("Co-Op的门槛", [("mode", "amazon_coop", "Co-Op")]),
+        ("那亚马逊联合运营呢", [("mode", "amazon_coop", "亚马逊联合运营")]),  # longest match
+        ("三种模式对比", [("mode", "all", "三种模式对比")]),
+        (
+            "代运营和联合营销的费用有啥不同",
+            [("mode", "agency", "代运营"), ("mode", "co_marketing", "联合营销"), ("aspect", "cost", "费用")],
+        ),
+        ("数据归谁", [("aspect", "data", "数据")]),
+        (
+            "美国站做母婴的适合co marketing吗",
+            [("marketplace", "US", "美国站"), ("category", "baby", "母婴"), ("mode", "co_marketing", "co marketing")],
+        ),
+    ],
+)
+def test_dictionary_entities(entity_nlp, text, expected):
+    types = {entity for entity, _, _ in expected}
+    assert [e for e in entities(entity_nlp, text) if e[0] in types] == expected
+
+
+@pytest.mark.parametrize("text", ["cooperation with brands", "代运费多少", "我想做品牌"])
+def test_no_entity_inside_longer_words_or_unrelated_text(entity_nlp, text):
+    assert [e for e in entities(entity_nlp, text) if e[0] == "mode"] == []
