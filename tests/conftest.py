@@ -36,19 +36,21 @@ def make_tracker(
     text: str = "",
     slots: Optional[Dict] = None,
     ranking: Optional[List[Dict]] = None,
+    entities: List[Dict] = (),
+    events: List[Dict] = (),
 ) -> Tracker:
     """A tracker whose latest message is what the NLU pipeline would have produced."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
-        "entities": [mode_entity(m) for m in modes],
+        "entities": [mode_entity(m) for m in modes] + list(entities),
         "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
     }
     return Tracker(
         sender_id="seller-1",
         slots={"mode": None, "question_type": None, **(slots or {})},
         latest_message=latest,
-        events=[{"event": "user", "text": text, "parse_data": latest}],
+        events=list(events) + [{"event": "user", "text": text, "parse_data": latest}],
         paused=False,
         followup_action=None,
         active_loop={},

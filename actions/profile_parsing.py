@@ -1,0 +1,217 @@
+"""Seller profile from free-text Chinese answers. Plain functions, tested without Rasa.
+
+cn2an converts Chinese numerals; approximate amounts (`十几单`, `二三十单`, `一百多万`),
+unit suffixes (`5万刀`, `300w`, `50k`) and clause-level negation (`有R标，没有海外团队`) have
+no library for Chinese, so they are handled here.
+"""
+import re
+import warnings
+from typing import Any, Dict, List, Optional
+
+import cn2an
+
+from actions.recommendation_engine import UNKNOWN
+
+CNY_PER_USD = 7.2  # stated in the recommendation when a figure was given in 元
+
+_SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|说不好|不好说|没想好|保密|pass|skip", re.I)
+_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]|但是|但|不过|而且|并且|另外|同时")
+_NEGATION = re.compile(r"没有|没|无|未|不是|暂无|不")
+_YES = re.compile(r"^(有|有的|有了|是|是的|对|嗯|已经|已|在用|用了|注册了|做了|yes|y)[啊呀的了呢吧哈!！。.~～]*$", re.I)
+_NO = re.compile(r"^(没有|没|无|还没|还没有|不是|否|暂时没有|没呢|没用|no|n)[啊呀的了呢吧哈!！。.~～]*$", re.I)
+
+_BOOLEAN_KEYWORDS = {
+    "brand_registered": r"品牌注册|品牌备案|注册了品牌|brand\s*registry|R标|商标|transparency|透明计划",
+    "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
+    "partner_brand": r"互补品牌|合作品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌",
+}
+_AGENCY_IN_USE = re.compile(
+    r"(在用|用着|正在用|已经用|目前用|现在用|有在用|找了|请了|签了|交给|托管给)[^，,。]{0,4}(代运营|服务商|托管)"
+)
+_AGENCY_NOT_USED = re.compile(r"(没用过|没有用|没找|没有找|不用|没请)[^，,。]{0,4}(代运营|服务商|托管)")
+_NEW_SELLER = re.compile(r"新手|新卖家|刚开店|刚起步|刚入驻|刚做|刚开始做")
+_STORE_AGE_MONTHS = re.compile(r"开店\s*(\d+(?:\.\d+)?)\s*个?月|(\d+(?:\.\d+)?)\s*个月(?:的店|前开)")
+_EXPERIENCED = re.compile(r"老卖家|做了\s*\d+\s*年|开店\s*\d+\s*年")
+_ACCOUNT = [
+    (re.compile(r"vendor\s*central|(?<![a-z])vc(?![a-z])|供应商", re.I), "vendor_central"),
+    (re.compile(r"seller\s*central|(?<![a-z])sc(?![a-z])|卖家中心|第三方卖家", re.I), "seller_central"),
+]
+_GOALS = [
+    ("multi_site", r"多站点|多个站点|开新站|拓展站点|扩展站点|多国|铺站点"),
+    ("peak_season", r"旺季|q4|黑五|网一|冲gmv|大促|prime\s*day|会员日"),
+    ("audience_expansion", r"扩大用户|新客|用户群|拉新|扩大受众|人群"),
+    ("brand_building", r"品牌建设|做品牌|品牌影响|品牌认知|品牌力|长期品牌"),
+    ("fast_growth", r"快速起量|起量|冲量|冲销量|出单|走量|快速增长|做销量"),
+]
+
+# amounts: a number (arabic after cn2an) with an optional multiplier and currency
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_MULTIPLIER = {"万": 1e4, "w": 1e4, "W": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "百万": 1e6, "m": 1e6, "M": 1e6, "亿": 1e8}
+_UNIT = r"(百万|万|千|亿|[wWkKmM](?![a-zA-Z]))"
+_AMOUNT = re.compile(
+    _NUMBER + r"\s*" + _UNIT + r"?\s*(?:(?:-|~|～|到|至)\s*" + _NUMBER + r"\s*" + _UNIT + r"?)?"
+    r"\s*(多)?\s*(美元|美金|刀|usd|dollars?|\$|元|块|人民币|rmb|cny)?",
+    re.I,
+)
+_USD_PREFIX = re.compile(r"\$\s*$")
+_CNY = re.compile(r"元|块|人民币|rmb|cny", re.I)
+
+
+def _arabic(text: str) -> str:
+    """Chinese numerals → digits, approximate ranges → a representative number."""
+    # 二三十 → 25, 三四百 → 350: two consecutive digits before a place value
+    text = re.sub(
+        r"([一二三四五六七八九])([二三四五六七八九])([十百千万])",
+        lambda m: str(
+            (cn2an.cn2an(m.group(1), "normal") + cn2an.cn2an(m.group(2), "normal"))
+            / 2
+            * {"十": 10, "百": 100, "千": 1000, "万": 10000}[m.group(3)]
+        ).rstrip("0").rstrip("."),
+        text,
+    )
+    text = re.sub(r"几十", "30", text)
+    text = re.sub(r"十几", "15", text)
+    text = re.sub(r"([一二三四五六七八九])十几", lambda m: str(cn2an.cn2an(m.group(1), "normal") * 10 + 5), text)
+    text = re.sub(r"十来", "10", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cn2an.transform(text, "cn2an")
+
+
+def _amounts(text: str) -> List[dict]:
+    found = []
+    for m in _AMOUNT.finditer(text):
+        first, first_unit, second, second_unit, more, currency = m.groups()
+        multiplier = _MULTIPLIER.get(second_unit or first_unit or "", 1)
+        low = float(first) * _MULTIPLIER.get(first_unit or "", multiplier)
+        value = (low + float(second) * multiplier) / 2 if second else low
+        if more:  # 一百多 / 50多: halfway into the next place value
+            value += multiplier * (10 ** (len(first.split(".")[0]) - 1)) / 2
+        currency = currency or ""
+        usd = bool(currency) and not _CNY.fullmatch(currency) or bool(_USD_PREFIX.search(text[: m.start()]))
+        cny = bool(currency) and bool(_CNY.fullmatch(currency))
+        found.append({"value": value, "start": m.start(), "end": m.end(), "usd": usd, "cny": cny,
+                      "multiplied": bool(first_unit or second_unit), "unit_after": text[m.end(): m.end() + 2]})
+    return found
+
+
+def _to_usd(amount: dict) -> float:
+    return round(amount["value"] / CNY_PER_USD) if amount["cny"] else amount["value"]
+
+
+def _context(text: str, amount: dict, pattern: str, before: int = 6, after: int = 0) -> bool:
+    """Whether a keyword stands just before (or, if `after`, just after) the amount."""
+    window = text[max(0, amount["start"] - before): amount["start"]]
+    window += text[amount["end"]: amount["end"] + after]
+    return bool(re.search(pattern, window, re.I))
+
+
+_DAILY = r"日均|一天|每天|每日|日单|天"
+_MONTHLY = r"月均|每月|个月|月单|月出|月销|月销售|月营收|月gmv"
+_BUDGET = r"预算|投入|推广费|广告费|能花|花费"
+_ANNUAL = r"年销|年销售|一年|年营收|年gmv|销售额|营收|gmv|流水|卖了"
+
+
+def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
+    """daily_orders, annual_sales_usd, budget_usd from amounts and the words around them."""
+    result: Dict[str, float] = {}
+    for amount in _amounts(text):
+        if re.match(r"[天月年周日号次个款家人岁点%]", amount["unit_after"]):
+            continue  # a duration, count of things or percentage, not an amount
+        is_orders = amount["unit_after"].startswith("单")
+        if is_orders or _context(text, amount, _DAILY, before=4):
+            monthly = _context(text, amount, _MONTHLY, before=4) and not _context(text, amount, _DAILY, before=4)
+            result["daily_orders"] = round(amount["value"] / 30, 1) if monthly else amount["value"]
+        elif _context(text, amount, _BUDGET, before=6):
+            result["budget_usd"] = _to_usd(amount)
+        elif _context(text, amount, _MONTHLY, before=6):
+            result["annual_sales_usd"] = _to_usd(amount) * 12
+        elif _context(text, amount, _ANNUAL, before=8):
+            result["annual_sales_usd"] = _to_usd(amount)
+        elif _context(text, amount, _BUDGET, before=0, after=4):  # 5万刀的预算
+            result["budget_usd"] = _to_usd(amount)
+        elif requested in ("daily_orders", "annual_sales_usd", "budget_usd"):
+            result[requested] = amount["value"] if requested == "daily_orders" else _to_usd(amount)
+        elif amount["usd"] or amount["multiplied"]:
+            # a money amount with no context word: most often the sales scale
+            result.setdefault("annual_sales_usd", _to_usd(amount))
+    return result
+
+
+def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
+    result: Dict[str, bool] = {}
+    for clause in _CLAUSE_SPLIT.split(text):
+        for field_name, keywords in _BOOLEAN_KEYWORDS.items():
+            for m in re.finditer(keywords, clause, re.I):
+                window = clause[max(0, m.start() - 6): m.start()] + clause[m.end(): m.end() + 4]
+                result[field_name] = not _NEGATION.search(window)
+                break
+    if _AGENCY_NOT_USED.search(text):
+        result["agency_in_use"] = False
+    elif _AGENCY_IN_USE.search(text):
+        result["agency_in_use"] = True
+    if requested in ("brand_registered", "local_team", "partner_brand", "agency_in_use") and requested not in result:
+        bare = text.strip()
+        if _YES.match(bare):
+            result[requested] = True
+        elif _NO.match(bare):
+            result[requested] = False
+    return result
+
+
+def parse_seller_stage(text: str) -> Optional[bool]:
+    """True for a new seller (新手, 刚开店, 开店三个月), False for an experienced one."""
+    months = _STORE_AGE_MONTHS.search(text)
+    if months:
+        return float(months.group(1) or months.group(2)) < 12
+    if _EXPERIENCED.search(text):
+        return False
+    return True if _NEW_SELLER.search(text) else None
+
+
+def parse_account_type(text: str) -> Optional[str]:
+    for pattern, value in _ACCOUNT:
+        if pattern.search(text):
+            return value
+    return None
+
+
+def parse_goal(text: str) -> Optional[str]:
+    hits = [(m.start(), goal) for goal, p in _GOALS for m in [re.search(p, text, re.I)] if m]
+    return min(hits)[1] if hits else None
+
+
+def extract_profile(
+    text: str, entities: List[Dict[str, Any]], requested: Optional[str] = None
+) -> Dict[str, Any]:
+    """Every profile field the message states; the requested one is UNKNOWN when skipped.
+
+    `entities` are the NLU's dictionary entities (marketplace, category)."""
+    text = text or ""
+    if requested and _SKIP.search(text):
+        return {requested: UNKNOWN}
+    normalized = _arabic(text)
+    profile: Dict[str, Any] = {}
+    marketplaces = []
+    for entity in entities:
+        if entity.get("entity") == "marketplace" and entity.get("value") not in marketplaces:
+            marketplaces.append(entity["value"])
+    if marketplaces:
+        profile["marketplaces"] = marketplaces
+    categories = [e["value"] for e in entities if e.get("entity") == "category"]
+    if categories:
+        profile["category"] = categories[0]
+    profile.update(parse_numbers(normalized, requested))
+    profile.update(parse_booleans(text, requested))
+    stage = parse_seller_stage(normalized)
+    if stage is not None:
+        profile["new_seller"] = stage
+    account = parse_account_type(text)
+    if account:
+        profile["account_type"] = account
+    goal = parse_goal(text)
+    if goal:
+        profile["goal"] = goal
+    if requested == "category" and "category" not in profile and text.strip():
+        profile["category"] = "other"
+    return profile

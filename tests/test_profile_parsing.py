@@ -1,0 +1,134 @@
+"""Free-text answers → profile fields: numbers, ranges, slang, yes/no, skips, marketplaces."""
+import pytest
+
+from actions.profile_parsing import CNY_PER_USD, extract_profile
+from actions.recommendation_engine import UNKNOWN
+
+
+def parse(text, requested=None, entities=()):
+    return extract_profile(text, list(entities), requested)
+
+
+@pytest.mark.parametrize(
+    "text, requested, expected",
+    [
+        ("十几单", "daily_orders", 15),
+        ("二三十单", "daily_orders", 25),
+        ("十来单", "daily_orders", 10),
+        ("一百多单", "daily_orders", 150),
+        ("20-30单", "daily_orders", 25),
+        ("日均50到100单", None, 75),
+        ("一天50单左右", None, 50),
+        ("50", "daily_orders", 50),
+        ("一个月300单", None, 10),
+    ],
+)
+def test_daily_orders(text, requested, expected):
+    assert parse(text, requested)["daily_orders"] == expected
+
+
+@pytest.mark.parametrize(
+    "text, requested, field, expected",
+    [
+        ("年销一百万美元", None, "annual_sales_usd", 1_000_000),
+        ("300w", "annual_sales_usd", "annual_sales_usd", 3_000_000),
+        ("300w", None, "annual_sales_usd", 3_000_000),
+        ("年销50万到100万美元", None, "annual_sales_usd", 750_000),
+        ("月销5万美元", None, "annual_sales_usd", 600_000),
+        ("年销售额大概两百万", None, "annual_sales_usd", 2_000_000),
+        ("5万刀", "budget_usd", "budget_usd", 50_000),
+        ("$50k预算", None, "budget_usd", 50_000),
+        ("5万刀的预算", None, "budget_usd", 50_000),
+        ("预算3万到8万美元", None, "budget_usd", 55_000),
+    ],
+)
+def test_money_amounts(text, requested, field, expected):
+    assert parse(text, requested)[field] == expected
+
+
+def test_renminbi_is_converted_to_dollars():
+    assert parse("年销售额720万人民币")["annual_sales_usd"] == round(7_200_000 / CNY_PER_USD)
+
+
+def test_several_answers_in_one_message():
+    profile = parse("日均80单，年销200万美元，预算3万刀，有R标，用的Vendor Central，旺季想冲GMV")
+    assert profile == {
+        "daily_orders": 80,
+        "annual_sales_usd": 2_000_000,
+        "budget_usd": 30_000,
+        "brand_registered": True,
+        "account_type": "vendor_central",
+        "goal": "peak_season",
+    }
+
+
+def test_the_opening_message_of_a_new_seller():
+    entities = [{"entity": "marketplace", "value": "AE"}]
+    profile = parse("刚开店三个月，一天就十来单，没有海外团队，想做阿联酋站", entities=entities)
+    assert profile == {"daily_orders": 10, "local_team": False, "new_seller": True, "marketplaces": ["AE"]}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("有R标，没有海外团队", {"brand_registered": True, "local_team": False}),
+        ("有R标但是没有团队", {"brand_registered": True, "local_team": False}),
+        ("品牌注册还没做", {"brand_registered": False}),
+        ("目前在用代运营，有个互补品牌在谈", {"agency_in_use": True, "partner_brand": True}),
+        ("没用过代运营", {"agency_in_use": False}),
+    ],
+)
+def test_yes_and_no_next_to_their_subject(text, expected):
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, requested, expected",
+    [("有", "local_team", True), ("有的", "partner_brand", True), ("没有", "partner_brand", False),
+     ("还没", "brand_registered", False), ("是的", "agency_in_use", True)],
+)
+def test_bare_yes_no_answers_the_requested_question(text, requested, expected):
+    assert parse(text, requested) == {requested: expected}
+
+
+@pytest.mark.parametrize("text", ["不清楚", "跳过", "不知道诶", "这个不方便说"])
+def test_skipping_marks_the_requested_field_unknown(text):
+    assert parse(text, "budget_usd") == {"budget_usd": UNKNOWN}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("用的是Vendor Central", "vendor_central"), ("我们是VC账号", "vendor_central"),
+     ("Seller Central", "seller_central"), ("第三方卖家", "seller_central")],
+)
+def test_account_type(text, expected):
+    assert parse(text)["account_type"] == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("想快速起量", "fast_growth"), ("主要是做品牌", "brand_building"), ("扩大用户群", "audience_expansion"),
+     ("旺季冲GMV", "peak_season"), ("准备多站点拓展", "multi_site"), ("Q4黑五冲一波", "peak_season")],
+)
+def test_goals(text, expected):
+    assert parse(text)["goal"] == expected
+
+
+def test_seller_stage():
+    assert parse("新手卖家")["new_seller"] is True
+    assert parse("开店两年了")["new_seller"] is False
+    assert parse("开店8个月")["new_seller"] is True
+
+
+def test_category_answer_without_a_known_category_is_other():
+    assert parse("做服装的", "category") == {"category": "other"}
+    assert parse("母婴", "category", [{"entity": "category", "value": "baby"}]) == {"category": "baby"}
+
+
+def test_a_correction_states_the_new_value():
+    entities = [{"entity": "marketplace", "value": "US"}]
+    assert parse("刚才说错了，是美国站", "budget_usd", entities) == {"marketplaces": ["US"]}
+
+
+def test_durations_and_counts_are_not_amounts():
+    assert "annual_sales_usd" not in parse("开店3个月了，做了2款产品")

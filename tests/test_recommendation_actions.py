@@ -1,0 +1,125 @@
+"""Recommendation actions offline: tracker fixtures and a real CollectingDispatcher."""
+import asyncio
+
+from actions.recommendation_actions import (
+    ActionExplainRecommendation,
+    ActionRecommend,
+    ActionResetProfile,
+    ValidateRecommendationForm,
+    profile_fields,
+)
+from actions.recommendation_engine import UNKNOWN, load_criteria
+from tests.conftest import make_tracker
+
+DOMAIN = {"forms": {"recommendation_form": {"required_slots": list(load_criteria().questions)}}}
+
+
+def validate(tracker, dispatcher):
+    return asyncio.run(ValidateRecommendationForm().run(dispatcher, tracker, DOMAIN))
+
+
+def slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def empty_profile(**values):
+    return {**{f: None for f in profile_fields()}, "recommendation": None, "requested_slot": None, **values}
+
+
+def test_the_opening_message_fills_the_profile_and_only_the_rest_is_asked(dispatcher):
+    tracker = make_tracker(
+        "ask_recommendation",
+        text="刚开店三个月，一天就十来单，没有海外团队，想做阿联酋站",
+        slots=empty_profile(),
+        entities=[{"entity": "marketplace", "value": "AE"}],
+    )
+    events = slots(validate(tracker, dispatcher))
+    assert events["daily_orders"] == 10 and events["local_team"] is False
+    assert events["marketplaces"] == ["AE"] and events["new_seller"] is True
+    assert events["requested_slot"] not in ("daily_orders", "local_team", "marketplaces")
+    assert dispatcher.messages[0]["text"].startswith("已记录：")
+
+
+def test_a_skipped_question_is_marked_unknown_and_not_asked_again(dispatcher):
+    tracker = make_tracker("inform", text="不清楚", slots=empty_profile(requested_slot="brand_registered"))
+    events = slots(validate(tracker, dispatcher))
+    assert events["brand_registered"] == UNKNOWN
+    assert events["requested_slot"] != "brand_registered"
+
+
+def test_an_unreadable_answer_is_skipped_rather_than_repeated(dispatcher):
+    tracker = make_tracker("inform", text="嗯嗯", slots=empty_profile(requested_slot="goal"))
+    events = slots(validate(tracker, dispatcher))
+    assert events["goal"] == UNKNOWN and events["requested_slot"] != "goal"
+    assert "没能识别" in dispatcher.messages[0]["text"]
+
+
+def test_an_faq_in_the_middle_fills_nothing_so_the_form_lets_it_through(dispatcher):
+    tracker = make_tracker(
+        "ask_cost", ["agency"], text="代运营怎么收费", slots=empty_profile(requested_slot="daily_orders")
+    )
+    events = slots(validate(tracker, dispatcher))
+    assert set(events) <= {"requested_slot"}
+
+
+def test_a_correction_overwrites_the_earlier_answer(dispatcher):
+    tracker = make_tracker(
+        "inform",
+        text="刚才说错了，是美国站",
+        slots=empty_profile(marketplaces=["DE"], requested_slot="budget_usd"),
+        entities=[{"entity": "marketplace", "value": "US"}],
+    )
+    assert slots(validate(tracker, dispatcher))["marketplaces"] == ["US"]
+
+
+def test_no_more_questions_after_the_maximum(dispatcher):
+    asked = [{"event": "slot", "name": "requested_slot", "value": f} for f in list(load_criteria().questions)[:6]]
+    tracker = make_tracker("inform", text="跳过", slots=empty_profile(requested_slot="category"), events=asked)
+    assert slots(validate(tracker, dispatcher))["requested_slot"] is None
+
+
+def test_after_a_recommendation_a_changed_answer_is_not_followed_by_questions(dispatcher):
+    tracker = make_tracker(
+        "inform", text="预算改成5万刀", slots=empty_profile(recommendation={"mode": "agency"})
+    )
+    events = slots(validate(tracker, dispatcher))
+    assert events["budget_usd"] == 50_000 and events["requested_slot"] is None
+
+
+def test_the_recommendation_message(dispatcher):
+    profile = empty_profile(daily_orders=10, local_team=False, marketplaces=["AE"], brand_registered=False)
+    events = ActionRecommend().run(dispatcher, make_tracker("inform", slots=profile), {})
+    message = dispatcher.messages[0]
+    assert message["text"].startswith("推荐模式：代运营\n")
+    assert "低于50单" in message["text"] and "来源：" in message["text"]
+    assert "次选：" in message["text"] and "注意：" in message["text"] and "下一步：" in message["text"]
+    custom = message["custom"]
+    assert custom["type"] == "recommendation" and custom["mode"] == "agency"
+    assert custom["scores"]["agency"] > custom["scores"][custom["runner_up"]["mode"]]
+    assert {r["id"] for r in custom["reasons"]} >= {"low_daily_orders", "no_local_team", "emerging_marketplaces"}
+    assert custom["profile"]["marketplaces"] == ["AE"]
+    assert message["buttons"][0]["payload"] == '/ask_pitfalls{"mode": "agency"}'
+    assert slots(events)["recommendation"] == custom
+
+
+def test_why_repeats_the_reasoning(dispatcher):
+    profile = empty_profile(daily_orders=10, local_team=False)
+    ActionRecommend().run(dispatcher, make_tracker("inform", slots=profile), {})
+    custom = dispatcher.messages[0]["custom"]
+    dispatcher.messages.clear()
+    ActionExplainRecommendation().run(
+        dispatcher, make_tracker("ask_why", text="为什么？", slots={**profile, "recommendation": custom}), {}
+    )
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("推荐代运营的依据：") and "低于50单" in text and "各模式得分" in text
+
+
+def test_why_before_any_recommendation(dispatcher):
+    ActionExplainRecommendation().run(dispatcher, make_tracker("ask_why", slots=empty_profile()), {})
+    assert dispatcher.messages[0]["response"] == "utter_no_recommendation_yet"
+
+
+def test_restart_clears_the_profile_and_the_recommendation(dispatcher):
+    events = ActionResetProfile().run(dispatcher, make_tracker("restart_recommendation"), {})
+    assert all(value is None for value in slots(events).values())
+    assert set(slots(events)) >= set(profile_fields()) | {"recommendation"}
