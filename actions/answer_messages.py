@@ -81,7 +81,8 @@ def comparison_message(kb: KnowledgeBase, modes: Sequence[str]) -> dict:
         "buttons": [
             button(kb.question_for("ask_who_fits", m), "ask_who_fits", m) for m in modes
         ][:2]
-        + [button(combine.question, combine.question_type, combine.modes[0])],
+        + [button(combine.question, combine.question_type, combine.modes[0])]
+        + [button("哪种适合我？帮我推荐", "ask_recommendation")],
         "custom": {
             "type": "comparison",
             "modes": list(modes),

@@ -17,8 +17,10 @@ CNY_PER_USD = 7.2  # stated in the recommendation when a figure was given in 元
 _SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|说不好|不好说|没想好|保密|pass|skip", re.I)
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]|但是|但|不过|而且|并且|另外|同时")
 _NEGATION = re.compile(r"没有|没|无|未|不是|暂无|不")
-_YES = re.compile(r"^(有|有的|有了|是|是的|对|嗯|已经|已|在用|用了|注册了|做了|yes|y)[啊呀的了呢吧哈!！。.~～]*$", re.I)
-_NO = re.compile(r"^(没有|没|无|还没|还没有|不是|否|暂时没有|没呢|没用|no|n)[啊呀的了呢吧哈!！。.~～]*$", re.I)
+# A short reply to a yes/no question, read by how it starts: 还没注册 / 没呢 / 有的 / 已经在用.
+_SHORT_REPLY_CHARS = 10
+_YES = re.compile(r"^(有|是|对|嗯|已|在用|用了|注册了|做了|yes\b|y$)", re.I)
+_NO = re.compile(r"^(还没|没|无|未|不是|不用|否|暂时没|no\b|n$)", re.I)
 
 _BOOLEAN_KEYWORDS = {
     "brand_registered": r"品牌注册|品牌备案|注册了品牌|brand\s*registry|R标|商标|transparency|透明计划",
@@ -151,11 +153,12 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
     elif _AGENCY_IN_USE.search(text):
         result["agency_in_use"] = True
     if requested in ("brand_registered", "local_team", "partner_brand", "agency_in_use") and requested not in result:
-        bare = text.strip()
-        if _YES.match(bare):
-            result[requested] = True
-        elif _NO.match(bare):
-            result[requested] = False
+        reply = text.strip()
+        if len(reply) <= _SHORT_REPLY_CHARS:
+            if _NO.match(reply):
+                result[requested] = False
+            elif _YES.match(reply):
+                result[requested] = True
     return result
 
 

@@ -1,6 +1,8 @@
 """Rasa actions of the mode recommendation: the form's validation, the recommendation,
 its explanation, and a restart."""
-from typing import Any, Dict, List, Set, Text
+import re
+from collections import Counter
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,14 +23,15 @@ from actions.recommendation_messages import (
     recommendation_message,
 )
 
-FORM = "recommendation_form"
 RESET_ACTION = "action_reset_profile"
-# Messages with these intents are not answers: the form lets them through (rejects), so
-# the FAQ, restart, stop or handoff rules take over and the form resumes afterwards.
-NOT_ANSWERS = {
-    "choose_mode", "restart_recommendation", "stop_recommendation", "ask_why",
-    "request_human", "out_of_scope",
-}
+# Commands are never read as answers: the form lets them through (rejects), so the restart,
+# stop, why or handoff rules take over.
+COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human"}
+# A message classified as an FAQ is an answer only when it is not phrased as a question
+# (`还没注册` may look like ask_how_to_start; `代运营怎么收费` is a real question).
+_QUESTION = re.compile(r"[？?]|吗|呢|怎么|怎样|如何|什么|啥|哪|多少|为何|为什么|能不能|是否|可以.*不")
+# A question gets this many seller turns; after that it counts as skipped.
+TURNS_PER_QUESTION = 2
 # An unreadable reply with one of these intents is taken as "can't answer": the question is
 # skipped rather than asked again.
 SKIP_WHEN_UNREADABLE = {"inform", "deny", "nlu_fallback"}
@@ -42,15 +45,22 @@ def profile_from(tracker: Tracker) -> Dict[str, Any]:
     return {f: tracker.get_slot(f) for f in profile_fields()}
 
 
-def questions_asked(tracker: Tracker) -> Set[str]:
-    """Fields the form has asked since the last restart (derived from the events)."""
-    asked: Set[str] = set()
+def seller_turns_per_question(tracker: Tracker) -> Counter:
+    """For each field asked since the last restart, how many seller messages answered it
+    (derived from the events: the requested slot at the time of each user message)."""
+    turns: Counter = Counter()
+    requested = None
     for event in tracker.events:
         if event.get("event") == "action" and event.get("name") == RESET_ACTION:
-            asked.clear()
-        elif event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value"):
-            asked.add(event["value"])
-    return asked
+            turns.clear()
+            requested = None
+        elif event.get("event") == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+            if requested:
+                turns.setdefault(requested, 0)
+        elif event.get("event") == "user" and requested:
+            turns[requested] += 1
+    return turns
 
 
 class ValidateRecommendationForm(FormValidationAction):
@@ -63,28 +73,31 @@ class ValidateRecommendationForm(FormValidationAction):
         """Only the next question the decision still needs; none once recommended."""
         if tracker.get_slot("recommendation"):
             return []  # a changed answer gets a new recommendation at once
-        if len(questions_asked(tracker)) >= load_criteria().max_questions:
+        turns = seller_turns_per_question(tracker)
+        if len(turns) >= load_criteria().max_questions:
             return []
-        return questions_still_needed(profile_from(tracker))[:1]
+        needed = questions_still_needed(profile_from(tracker))
+        return [f for f in needed if turns[f] < TURNS_PER_QUESTION][:1]
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> List[EventType]:
         latest = tracker.latest_message
         intent = (latest.get("intent") or {}).get("name")
-        if tracker.latest_action_name != "action_listen":
-            return []  # resuming after an interruption: nothing new was said
-        if intent in NOT_ANSWERS or intent in knowledge_base().question_types:
+        text = latest.get("text") or ""
+        if intent in COMMANDS or (intent in knowledge_base().question_types and _QUESTION.search(text)):
             return []
         requested = tracker.get_slot("requested_slot")
-        updates = extract_profile(latest.get("text") or "", latest.get("entities") or [], requested)
+        updates = extract_profile(text, latest.get("entities") or [], requested)
         if not updates and requested and intent in SKIP_WHEN_UNREADABLE:
             updates = {requested: UNKNOWN}
             dispatcher.utter_message(text="这个回答我没能识别。")
-        if updates:
-            dispatcher.utter_message(text=acknowledgement(updates, load_criteria()))
+        # The form may read the same message twice (activation, resuming after an FAQ):
+        # acknowledge only what changed.
+        changed = {f: v for f, v in updates.items() if tracker.get_slot(f) != v}
+        if changed:
+            dispatcher.utter_message(text=acknowledgement(changed, load_criteria()))
         return [SlotSet(field, value) for field, value in updates.items()]
-
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict

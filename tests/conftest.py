@@ -1,7 +1,14 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+import requests
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -56,3 +63,84 @@ def make_tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+# ---- a running assistant (Rasa + action server) for end-to-end tests ----
+MODEL = ROOT / "models" / "faq.tar.gz"
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.time() + START_TIMEOUT_S
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def rasa_url(tmp_path_factory):
+    assert MODEL.exists(), "train first: make train"
+    workdir = tmp_path_factory.mktemp("e2e")
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+    )
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    logs = [workdir / "actions.log", workdir / "rasa.log"]
+    commands = [
+        [str(bin_dir / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+        [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+    ]
+    processes = [
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for cmd, log in zip(commands, logs)
+    ]
+    try:
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", processes[0], logs[0])
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/", processes[1], logs[1])
+        yield f"http://127.0.0.1:{rasa_port}"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+class Seller:
+    """One conversation through the REST channel."""
+
+    def __init__(self, base_url: str):
+        self.url = f"{base_url}/webhooks/rest/webhook"
+        self.sender = f"seller-{uuid.uuid4().hex[:8]}"
+
+    def say(self, text: str) -> list:
+        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def customs(messages: list, kind: str) -> list:
+    return [m["custom"] for m in messages if m.get("custom", {}).get("type") == kind]
+
+
+def texts(messages: list) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+

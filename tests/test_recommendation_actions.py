@@ -72,10 +72,33 @@ def test_a_correction_overwrites_the_earlier_answer(dispatcher):
     assert slots(validate(tracker, dispatcher))["marketplaces"] == ["US"]
 
 
+def asked(*fields):
+    events = []
+    for field in fields:
+        events += [{"event": "slot", "name": "requested_slot", "value": field},
+                   {"event": "user", "text": "…"}]
+    return events
+
+
 def test_no_more_questions_after_the_maximum(dispatcher):
-    asked = [{"event": "slot", "name": "requested_slot", "value": f} for f in list(load_criteria().questions)[:6]]
-    tracker = make_tracker("inform", text="跳过", slots=empty_profile(requested_slot="category"), events=asked)
+    tracker = make_tracker(
+        "inform", text="跳过", slots=empty_profile(requested_slot="category"),
+        events=asked(*list(load_criteria().questions)[:6]),
+    )
     assert slots(validate(tracker, dispatcher))["requested_slot"] is None
+
+
+def test_a_question_that_got_two_replies_is_not_asked_a_third_time(dispatcher):
+    tracker = make_tracker(
+        "out_of_scope", text="今天天气不错", slots=empty_profile(requested_slot="brand_registered"),
+        events=asked("brand_registered", "brand_registered"),
+    )
+    assert slots(validate(tracker, dispatcher))["requested_slot"] != "brand_registered"
+
+
+def test_an_answer_misread_as_a_question_intent_is_still_an_answer(dispatcher):
+    tracker = make_tracker("ask_how_to_start", text="还没注册", slots=empty_profile(requested_slot="brand_registered"))
+    assert slots(validate(tracker, dispatcher))["brand_registered"] is False
 
 
 def test_after_a_recommendation_a_changed_answer_is_not_followed_by_questions(dispatcher):
