@@ -25,8 +25,14 @@ _NO = re.compile(r"^(还没|没|无|未|不是|不用|否|暂时没|no\b|n$)", r
 _BOOLEAN_KEYWORDS = {
     "brand_registered": r"品牌注册|品牌备案|注册了品牌|brand\s*registry|R标|商标|transparency|透明计划",
     "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
-    "partner_brand": r"互补品牌|合作品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌",
+    "partner_brand": r"互补品牌|合作品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌|朋友的?品牌|兄弟品牌",
 }
+# Phrases that settle a yes/no field by themselves (checked before the keywords above).
+_SETTLED = [
+    ("local_team", False, r"就我自己|就我一个|一个人做|只有我|团队都在国内|国内团队|没人在(海外|国外|当地)"),
+    ("local_team", True, r"人在(美国|海外|国外|当地|欧洲|日本)|(美国|海外|国外|当地|欧洲|日本)有(人|团队)"),
+    ("brand_registered", False, r"(?<![a-z])tm标|还在(申请|注册)"),
+]
 _AGENCY_IN_USE = re.compile(
     r"(在用|用着|正在用|已经用|目前用|现在用|有在用|找了|请了|签了|交给|托管给)[^，,。]{0,4}(代运营|服务商|托管)"
 )
@@ -36,13 +42,13 @@ _STORE_AGE_MONTHS = re.compile(r"开店\s*(\d+(?:\.\d+)?)\s*个?月|(\d+(?:\.\d+
 _EXPERIENCED = re.compile(r"老卖家|做了\s*\d+\s*年|开店\s*\d+\s*年")
 _ACCOUNT = [
     (re.compile(r"vendor\s*central|(?<![a-z])vc(?![a-z])|供应商", re.I), "vendor_central"),
-    (re.compile(r"seller\s*central|(?<![a-z])sc(?![a-z])|卖家中心|第三方卖家", re.I), "seller_central"),
+    (re.compile(r"seller\s*central|(?<![a-z])sc(?![a-z])|卖家中心|第三方卖家|普通卖家|卖家账号|个人卖家|企业卖家", re.I), "seller_central"),
 ]
 _GOALS = [
-    ("multi_site", r"多站点|多个站点|开新站|拓展站点|扩展站点|多国|铺站点"),
+    ("multi_site", r"多站点|多个站点|开新站|拓展站点|扩展站点|多国|铺站点|多开|几个国家|多个国家|更多国家"),
     ("peak_season", r"旺季|q4|黑五|网一|冲gmv|大促|prime\s*day|会员日"),
     ("audience_expansion", r"扩大用户|新客|用户群|拉新|扩大受众|人群"),
-    ("brand_building", r"品牌建设|做品牌|品牌影响|品牌认知|品牌力|长期品牌"),
+    ("brand_building", r"品牌建设|做品牌|打品牌|品牌化|品牌影响|品牌认知|品牌力|长期品牌"),
     ("fast_growth", r"快速起量|起量|冲量|冲销量|出单|走量|快速增长|做销量"),
 ]
 
@@ -51,30 +57,40 @@ _NUMBER = r"(\d+(?:\.\d+)?)"
 _MULTIPLIER = {"万": 1e4, "w": 1e4, "W": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "百万": 1e6, "m": 1e6, "M": 1e6, "亿": 1e8}
 _UNIT = r"(百万|万|千|亿|[wWkKmM](?![a-zA-Z]))"
 _AMOUNT = re.compile(
-    _NUMBER + r"\s*" + _UNIT + r"?\s*(?:(?:-|~|～|到|至)\s*" + _NUMBER + r"\s*" + _UNIT + r"?)?"
-    r"\s*(多)?\s*(美元|美金|刀|usd|dollars?|\$|元|块|人民币|rmb|cny)?",
+    _NUMBER + r"\s*(多)?\s*" + _UNIT + r"?\s*(?:(?:-|~|～|到|至)\s*" + _NUMBER + r"\s*" + _UNIT + r"?)?"
+    r"\s*(多|\+)?\s*(美元|美金|刀|usd|dollars?|\$|元|块|人民币|rmb|cny)?",
     re.I,
 )
 _USD_PREFIX = re.compile(r"\$\s*$")
 _CNY = re.compile(r"元|块|人民币|rmb|cny", re.I)
 
 
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PLACES = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_D = "[一二两三四五六七八九]"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _approximate(match: re.Match) -> str:
+    """十几 → 15, 三十来 → 30, 七八 → 7.5, 两三百 → 250, 一两万 → 15000."""
+    first, second, place, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
+    scale = _PLACES.get(place, 1)
+    if second:  # two neighbouring digits: the middle of the range
+        return _number((_DIGITS[first] + _DIGITS[second]) / 2 * scale)
+    base = (_DIGITS[first] if first else 1) * scale
+    return _number(base + scale / 2 if suffix == "几" else base)
+
+
 def _arabic(text: str) -> str:
-    """Chinese numerals → digits, approximate ranges → a representative number."""
-    # 二三十 → 25, 三四百 → 350: two consecutive digits before a place value
-    text = re.sub(
-        r"([一二三四五六七八九])([二三四五六七八九])([十百千万])",
-        lambda m: str(
-            (cn2an.cn2an(m.group(1), "normal") + cn2an.cn2an(m.group(2), "normal"))
-            / 2
-            * {"十": 10, "百": 100, "千": 1000, "万": 10000}[m.group(3)]
-        ).rstrip("0").rstrip("."),
-        text,
-    )
-    text = re.sub(r"几十", "30", text)
-    text = re.sub(r"十几", "15", text)
-    text = re.sub(r"([一二三四五六七八九])十几", lambda m: str(cn2an.cn2an(m.group(1), "normal") * 10 + 5), text)
-    text = re.sub(r"十来", "10", text)
+    """Chinese numerals → digits; approximate amounts → a representative number."""
+    text = re.sub(r"没几单|没什么单|零星几单", "5单", text)
+    text = re.sub(r"几([十百千万])", lambda m: _number(3 * _PLACES[m.group(1)]), text)
+    # X十几 / X十来 / 十几, and neighbouring digits (七八, 两三百, 一两万)
+    text = re.sub(rf"({_D})?()(十)(几|来)", _approximate, text)
+    text = re.sub(rf"({_D})({_D})([十百千万])?()", _approximate, text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return cn2an.transform(text, "cn2an")
@@ -83,7 +99,8 @@ def _arabic(text: str) -> str:
 def _amounts(text: str) -> List[dict]:
     found = []
     for m in _AMOUNT.finditer(text):
-        first, first_unit, second, second_unit, more, currency = m.groups()
+        first, more_before_unit, first_unit, second, second_unit, more, currency = m.groups()
+        more = more_before_unit or (more if more == "多" else None)
         multiplier = _MULTIPLIER.get(second_unit or first_unit or "", 1)
         low = float(first) * _MULTIPLIER.get(first_unit or "", multiplier)
         value = (low + float(second) * multiplier) / 2 if second else low
@@ -142,8 +159,14 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
 
 def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
     result: Dict[str, bool] = {}
+    for field_name, value, pattern in _SETTLED:
+        if field_name not in result and re.search(pattern, text, re.I):
+            result[field_name] = value
+    settled = set(result)
     for clause in _CLAUSE_SPLIT.split(text):
         for field_name, keywords in _BOOLEAN_KEYWORDS.items():
+            if field_name in settled:
+                continue
             for m in re.finditer(keywords, clause, re.I):
                 window = clause[max(0, m.start() - 6): m.start()] + clause[m.end(): m.end() + 4]
                 result[field_name] = not _NEGATION.search(window)
@@ -205,6 +228,8 @@ def extract_profile(
     if categories:
         profile["category"] = categories[0]
     profile.update(parse_numbers(normalized, requested))
+    if re.search(r"没(有)?预算|没钱|预算为?零", text):
+        profile["budget_usd"] = 0
     profile.update(parse_booleans(text, requested))
     stage = parse_seller_stage(normalized)
     if stage is not None:

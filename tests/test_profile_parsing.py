@@ -132,3 +132,41 @@ def test_a_correction_states_the_new_value():
 
 def test_durations_and_counts_are_not_amounts():
     assert "annual_sales_usd" not in parse("开店3个月了，做了2款产品")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("大概一天三十来单", 30), ("一天也就七八单", 7.5), ("日均两三百单", 250), ("每天几十单吧", 30),
+     ("一天一两单", 1.5), ("没几单，刚起步", 5), ("100+", 100)],
+)
+def test_approximate_order_counts(text, expected):
+    assert parse(text, "daily_orders")["daily_orders"] == expected
+
+
+@pytest.mark.parametrize(
+    "text, requested, field, expected",
+    [("一年200多万美金", None, "annual_sales_usd", 2_500_000),
+     ("预算不多，一两万美金", "budget_usd", "budget_usd", 15_000),
+     ("没有预算", "budget_usd", "budget_usd", 0)],
+)
+def test_approximate_and_absent_amounts(text, requested, field, expected):
+    assert parse(text, requested)[field] == expected
+
+
+@pytest.mark.parametrize(
+    "text, requested, expected",
+    [("团队都在国内", "local_team", {"local_team": False}), ("就我自己", "local_team", {"local_team": False}),
+     ("有几个人在美国", "local_team", {"local_team": True}), ("只有TM标", "brand_registered", {"brand_registered": False}),
+     ("有一个做猫粮的朋友品牌", "partner_brand", {"partner_brand": True})],
+)
+def test_phrases_that_settle_a_yes_no_question(text, requested, expected):
+    assert parse(text, requested) == expected
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [("普通卖家账号", "account_type", "seller_central"), ("打品牌", "goal", "brand_building"),
+     ("想多开几个国家", "goal", "multi_site")],
+)
+def test_more_wordings_of_account_and_goal(text, field, expected):
+    assert parse(text)[field] == expected
