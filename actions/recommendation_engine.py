@@ -6,7 +6,7 @@ field → value; a field missing or None is unanswered, UNKNOWN means the seller
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -171,6 +171,3 @@ def reason_text(criterion: Criterion, profile: Dict[str, Any], criteria: Criteri
     }
     return criterion.reason.format(**values)
 
-
-def fields_used(criteria_list: Iterable[Criterion]) -> List[str]:
-    return sorted({f for c in criteria_list for f in condition_fields(c.when)})

@@ -1,7 +1,6 @@
 """Integrity of data/knowledge: every cell answered once, nothing orphaned, text unchanged."""
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 
-import pytest
 import yaml
 
 from components.text_normalization import normalize_text
