@@ -19,8 +19,10 @@ _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]|但是|但|不过|而且|�
 _NEGATION = re.compile(r"没有|没|无|未|不是|暂无|不")
 # A short reply to a yes/no question, read by how it starts: 还没注册 / 没呢 / 有的 / 已经在用.
 _SHORT_REPLY_CHARS = 10
-_YES = re.compile(r"^(有|是|对|嗯|已|在用|用了|注册了|做了|yes\b|y$)", re.I)
-_NO = re.compile(r"^(还没|没|无|未|不是|不用|否|暂时没|no\b|n$)", re.I)
+_YES = re.compile(r"^(有|是|对|嗯|已|在用|用了|注册了|做了|yes(?![a-z])|y$)", re.I)
+_NO = re.compile(r"^(还没|没|无|未|不是|不用|否|暂时没|no(?![a-z])|n$)", re.I)
+YES_NO_FIELDS = ("brand_registered", "local_team", "partner_brand", "agency_in_use")
+_NO_BUDGET = re.compile(r"没(有)?预算|没钱|预算为?零")
 
 _BOOLEAN_KEYWORDS = {
     "brand_registered": r"品牌注册|品牌备案|注册了品牌|brand\s*registry|R标|商标|transparency|透明计划",
@@ -175,7 +177,7 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
         result["agency_in_use"] = False
     elif _AGENCY_IN_USE.search(text):
         result["agency_in_use"] = True
-    if requested in ("brand_registered", "local_team", "partner_brand", "agency_in_use") and requested not in result:
+    if requested in YES_NO_FIELDS and requested not in result:
         reply = text.strip()
         if len(reply) <= _SHORT_REPLY_CHARS:
             if _NO.match(reply):
@@ -228,7 +230,7 @@ def extract_profile(
     if categories:
         profile["category"] = categories[0]
     profile.update(parse_numbers(normalized, requested))
-    if re.search(r"没(有)?预算|没钱|预算为?零", text):
+    if _NO_BUDGET.search(text):
         profile["budget_usd"] = 0
     profile.update(parse_booleans(text, requested))
     stage = parse_seller_stage(normalized)

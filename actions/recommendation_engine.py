@@ -116,9 +116,10 @@ def recommend(profile: Dict[str, Any], criteria: Optional[Criteria] = None) -> R
     )
 
 
-def _swing(field_name: str, profile: Dict[str, Any], criteria: Criteria) -> Dict[str, Tuple[int, int]]:
-    """Per mode, the least and most points the field's possible answers could still add."""
-    base, _ = scores(profile, criteria)
+def _swing(
+    field_name: str, profile: Dict[str, Any], base: Dict[str, int], criteria: Criteria
+) -> Dict[str, Tuple[int, int]]:
+    """Per mode, the least and most points the field's possible answers could add to `base`."""
     swing = {mode: (0, 0) for mode in criteria.modes}
     for value in criteria.questions[field_name]:
         totals, _ = scores({**profile, field_name: value}, criteria)
@@ -137,7 +138,7 @@ def questions_still_needed(profile: Dict[str, Any], criteria: Optional[Criteria]
     if not open_fields:
         return []
     totals, _ = scores(profile, criteria)
-    swings = {f: _swing(f, profile, criteria) for f in open_fields}
+    swings = {f: _swing(f, profile, totals, criteria) for f in open_fields}
     low = {m: totals[m] + sum(swings[f][m][0] for f in open_fields) for m in criteria.modes}
     high = {m: totals[m] + sum(swings[f][m][1] for f in open_fields) for m in criteria.modes}
     leader = ranking(totals, criteria)[0]

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 MODEL=${MODEL:-models/faq.tar.gz}
+ENDPOINTS=${ENDPOINTS:-endpoints.yml}
 
 "$BIN/rasa" run actions --port "${ACTION_PORT:-5055}" --actions actions &
 actions_pid=$!
@@ -12,4 +13,4 @@ stop() { kill "$actions_pid" 2>/dev/null || true; wait "$actions_pid" 2>/dev/nul
 trap stop EXIT INT TERM
 
 "$BIN/rasa" run --model "$MODEL" --port "${RASA_PORT:-5005}" \
-  --credentials credentials.yml --endpoints endpoints.yml --cors "*"
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "*"

@@ -1,7 +1,7 @@
 import os
+import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -100,27 +100,19 @@ def rasa_url(tmp_path_factory):
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
     )
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
-    commands = [
-        [str(bin_dir / "rasa"), "run", "actions", "--port", str(action_port), "--actions", "actions"],
-        [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-    ]
-    processes = [
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        for cmd, log in zip(commands, logs)
-    ]
+    log = workdir / "serve.log"
+    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
+           "ENDPOINTS": str(endpoints), "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    # started as `make run` starts it, in its own process group so both servers stop together
+    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
+                              stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", processes[0], logs[0])
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/", processes[1], logs[1])
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", server, log)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/", server, log)
         yield f"http://127.0.0.1:{rasa_port}"
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 class Seller:
