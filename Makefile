@@ -10,7 +10,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: install train run test validate clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed webapp/node_modules/.installed
+	scripts/install_system_packages.sh
 
 $(VENV)/.installed: requirements.txt
 	@python=$$(scripts/find_python.sh) && echo "using $$python" && \
@@ -19,6 +20,11 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	@# Rasa 3.6 breaks with packaging>=21 (LegacyVersion): fail loudly if anything upgraded it.
 	$(BIN)/python -c "from packaging.version import LegacyVersion"
+	touch $@
+
+# The widget's socket.io client, from the npm registry at the locked version, served locally.
+webapp/node_modules/.installed: webapp/package-lock.json
+	cd webapp && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Rasa's own fingerprinting skips training when nothing changed since the last model.
@@ -38,4 +44,4 @@ test: validate train
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 clean:
-	rm -rf $(VENV) models/*.tar.gz reports results rasa_tracker.db
+	rm -rf $(VENV) webapp/node_modules .run models/*.tar.gz reports results rasa_tracker.db

@@ -76,7 +76,11 @@ def recommendation_message(
             "mode_name": name,
             "scores": scores,
             "reasons": reasons,
-            "runner_up": {"mode": runner_up, "why_not": [s["text"] for s in setbacks]},
+            "runner_up": {
+                "mode": runner_up,
+                "mode_name": runner_name,
+                "why_not": [s["text"] for s in setbacks],
+            },
             "warning": criteria.warnings[mode],
             "profile": {k: v for k, v in profile.items() if v is not None},
         },

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
+from tests.fake_platform_api import FakePlatformAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,29 +91,81 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     raise TimeoutError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
 
 
+# Channel secrets the running assistant is started with; tests sign requests with them.
+SLACK_TOKEN = "xoxb-test-token"
+SLACK_SIGNING_SECRET = "test-slack-signing-secret"
+SLACK_CHANNEL = "C0SELLERS"
+WECHAT_TOKEN = "test-wechat-token"
+WECHAT_APP_ID = "wx0123456789abcdef"
+WECHAT_APP_SECRET = "test-wechat-app-secret"
+WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues
+
+
 @pytest.fixture(scope="session")
-def rasa_url(tmp_path_factory):
+def fake_slack_api():
+    api = FakePlatformAPI({
+        "/api/chat.postMessage": {"ok": True, "channel": SLACK_CHANNEL, "ts": "1700000000.000100"},
+    }).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_wechat_api():
+    api = FakePlatformAPI({
+        "/cgi-bin/token": {"access_token": "test-access-token", "expires_in": 7200},
+        "/cgi-bin/message/custom/send": {"errcode": 0, "errmsg": "ok"},
+    }).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
+    """The assistant started as `make run` starts it (Rasa, action server, web app), with
+    every channel switched on and Slack's and WeChat's APIs faked on loopback."""
     assert MODEL.exists(), "train first: make train"
     workdir = tmp_path_factory.mktemp("e2e")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
     )
     log = workdir / "serve.log"
-    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
-           "ENDPOINTS": str(endpoints), "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    # started as `make run` starts it, in its own process group so both servers stop together
+    env = {
+        **os.environ,
+        "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "WEB_PORT": str(web_port),
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+        "ENDPOINTS": str(endpoints), "CREDENTIALS": str(workdir / "credentials.yml"),
+        "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+        "SLACK_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SLACK_CHANNEL": SLACK_CHANNEL, "SLACK_API_URL": f"{fake_slack_api.url}/api/",
+        "WECHAT_TOKEN": WECHAT_TOKEN, "WECHAT_APP_ID": WECHAT_APP_ID,
+        "WECHAT_APP_SECRET": WECHAT_APP_SECRET, "WECHAT_AES_KEY": WECHAT_AES_KEY,
+        "WECHAT_API_URL": f"{fake_wechat_api.url}/cgi-bin/",
+    }
+    # started as `make run` starts it, in its own process group so all servers stop together
     server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
                               stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", server, log)
+        wait_until_up(f"http://127.0.0.1:{web_port}/", server, log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", server, log)
-        yield f"http://127.0.0.1:{rasa_port}"
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+class Assistant:
+    def __init__(self, rasa_url: str, web_url: str, log: Path):
+        self.rasa_url, self.web_url, self.log = rasa_url, web_url, log
+
+
+@pytest.fixture(scope="session")
+def rasa_url(assistant) -> str:
+    return assistant.rasa_url
 
 
 class Seller:

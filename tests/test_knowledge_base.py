@@ -53,7 +53,16 @@ def test_comparison_cells_cover_three_modes_and_cite_real_entries(kb):
     for dimension in kb.comparison:
         assert set(dimension["cells"]) == set(kb.modes)
         for cell in dimension["cells"].values():
+            assert set(cell) == {"text", "entry"}, cell  # an unquoted comma splits a cell
             assert cell["text"] and cell["entry"] in kb.entries
+
+
+def test_every_figure_in_the_comparison_is_in_the_entry_it_cites(kb):
+    for dimension in kb.comparison:
+        for cell in dimension["cells"].values():
+            answer = kb.entries[cell["entry"]].answer
+            for figure in re.findall(r"\d[\d,.]*\d|\d", cell["text"]):
+                assert figure in answer, (figure, cell)
 
 
 def _canonical(text: str) -> str:

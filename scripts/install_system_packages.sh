@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the project needs: Chromium for the browser tests, CJK fonts so it draws
+# Chinese. Installed only when missing; apt's index is refreshed first.
+set -euo pipefail
+PACKAGES=(chromium fonts-noto-cjk)
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing Debian packages: ${missing[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
