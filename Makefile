@@ -44,4 +44,4 @@ test: validate train
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 clean:
-	rm -rf $(VENV) webapp/node_modules .run models/*.tar.gz reports results rasa_tracker.db
+	rm -rf $(VENV) webapp/node_modules .run models/*.tar.gz reports results rasa_tracker.db support.db

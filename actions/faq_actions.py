@@ -2,7 +2,7 @@
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_messages import (
@@ -13,6 +13,7 @@ from actions.answer_messages import (
     comparison_message,
     disambiguation_message,
 )
+from actions.handoff import ACTION_NAME as HANDOFF_ACTION, is_repeated_fallback
 from actions.knowledge import ALL_MODES, knowledge_base
 from components.text_normalization import has_meaningful_text
 
@@ -97,7 +98,9 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionDisambiguate(Action):
-    """Low confidence or a near tie: offer the top candidates, or ask for text."""
+    """Low confidence or a near tie: offer the top candidates, or ask for text. The second
+    message in a row the bot can't place (a fallback, or "都不是" to the candidates) goes to a
+    person instead."""
 
     def name(self) -> Text:
         return "action_disambiguate"
@@ -109,6 +112,8 @@ class ActionDisambiguate(Action):
         if not has_meaningful_text(latest.get("text")):
             send(dispatcher, NO_CONTENT_MESSAGE)
             return []
+        if is_repeated_fallback(tracker.events):
+            return [FollowupAction(HANDOFF_ACTION)]
         modes = mentioned_modes(latest)
         mode = modes[0] if len(modes) == 1 else None
         ranking = [

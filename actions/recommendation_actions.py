@@ -26,7 +26,8 @@ from actions.recommendation_messages import (
 RESET_ACTION = "action_reset_profile"
 # Commands are never read as answers: the form lets them through (rejects), so the restart,
 # stop, why or handoff rules take over.
-COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human"}
+COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human",
+            "report_urgent_issue"}
 # A message classified as an FAQ is an answer only when it is not phrased as a question
 # (`还没注册` may look like ask_how_to_start; `代运营怎么收费` is a real question).
 _QUESTION = re.compile(r"[？?]|吗|呢|怎么|怎样|如何|什么|啥|哪|多少|为何|为什么|能不能|是否|可以.*不")

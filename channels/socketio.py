@@ -1,4 +1,4 @@
-"""Rasa's socket.io channel for the web widget, with two fixes.
+"""Rasa's socket.io channel for the web widget, with these changes.
 
 - Each bot message reaches the widget as one `bot_uttered` event carrying its text, buttons
   and custom payload together, so the widget can draw a card in place of the plain text.
@@ -8,6 +8,7 @@
   3.6 calls it without `await`, so the session room was never joined and no reply arrived.
 - A malformed `user_uttered` event (not an object, no text, an oversized text) is answered
   with an `error` event instead of raising inside the socket handler.
+- A message staff sent from the console carries `staff: true`, so the widget labels it.
 """
 import json
 import logging
@@ -34,6 +35,10 @@ def widget_event(message: Dict[Text, Any]) -> Dict[Text, Any]:
         event["custom"] = message["custom"]
     if message.get("image"):
         event["image"] = message["image"]
+    if message.get("staff") is True:
+        # a staff reply (webapp/staff_api.py appends it with metadata {"staff": true}, which
+        # Rasa merges into the message): the widget labels it 客服
+        event["staff"] = True
     return event
 
 

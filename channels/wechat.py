@@ -16,6 +16,9 @@ wechatpy's; this module decides what to answer and how to deliver it:
 * Buttons become numbered options; a reply `1`, `２`, ... sends that button's payload.
 * Subscribing gets the welcome (`/greet`); images, voice, video, locations and links get a
   text-only note without asking the bot.
+* Messages outside a seller's turn (a staff reply from the console, the end of a handoff:
+  Rasa's conversation API with `output_channel=latest`) go out through the customer-service
+  message API (`get_output_channel`); a failed delivery raises, so the caller learns of it.
 
 Bad requests get a 4xx: a bad signature 403, a body over MAX_BODY_BYTES 413, malformed
 XML or any DOCTYPE/ENTITY declaration (entity bombs) 400.
@@ -29,7 +32,12 @@ from typing import Any, Awaitable, Callable, Dict, Hashable, List, Optional, Set
 from xml.parsers.expat import ExpatError
 
 import requests
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
 from requests.adapters import HTTPAdapter
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -130,6 +138,41 @@ class WeChatOutput(CollectingOutputChannel):
         await self._persist_message(self._message(recipient_id, text=text))
 
 
+class WeChatDeliveryError(Exception):
+    pass
+
+
+class WeChatAPIOutput(OutputChannel):
+    """Sends each message as it comes through the customer-service message API, from the
+    channel's thread pool. Used for messages not answering a seller's message (see
+    WeChatInput.get_output_channel); WeChat accepts them within 48 hours of the seller's
+    last message."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    def __init__(self, channel: "WeChatInput") -> None:
+        self._channel = channel
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        text, options = wechat_text.render_turn([message])
+        # numbered options answer the latest message, as after a bot turn
+        if options:
+            self._channel._options.set(recipient_id, options)
+        else:
+            self._channel._options.pop(recipient_id)
+        loop = asyncio.get_running_loop()
+        for part in wechat_text.split_text(text) if text else []:
+            sent = await loop.run_in_executor(
+                self._channel._executor, self._channel._send_text, recipient_id, part)
+            if not sent:
+                raise WeChatDeliveryError(f"customer-service message to {recipient_id} failed")
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
 class _TimeoutAdapter(HTTPAdapter):
     """wechatpy fetches the access token without a timeout; every call gets one here."""
 
@@ -198,6 +241,11 @@ class WeChatInput(InputChannel):
         self._deliveries = ExpiringCache(DEDUP_TTL_S)  # (openid, MsgId) -> _Delivery
         self._options = ExpiringCache(OPTIONS_TTL_S)  # openid -> payloads of the last turn
         self._background: Set[asyncio.Task] = set()
+
+    def get_output_channel(self) -> OutputChannel:
+        """For Rasa's conversation API (`output_channel=latest`): staff replies and the end
+        of a handoff reach the seller through the customer-service message API."""
+        return WeChatAPIOutput(self)
 
     # ---- HTTP ----
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

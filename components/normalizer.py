@@ -1,14 +1,12 @@
 """Rasa component: normalises message text before the tokenizer sees it."""
-from typing import Any, Dict, List, Text
+from typing import List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.stateless import StatelessComponent
 from components.text_normalization import normalize_text
 
 
@@ -17,18 +15,8 @@ from components.text_normalization import normalize_text
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
 )
-class ChineseTextNormalizer(GraphComponent):
+class ChineseTextNormalizer(StatelessComponent):
     """Traditional → simplified (OpenCC), full-width → half-width, HTML stripped."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ChineseTextNormalizer":
-        return cls()
 
     @staticmethod
     def required_packages() -> List[Text]:

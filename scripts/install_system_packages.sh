@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: Chromium for the browser tests, CJK fonts so it draws
-# Chinese. Installed only when missing; apt's index is refreshed first.
+# Chinese, PostgreSQL for the ticket store's tests. Installed only when missing; apt's index
+# is refreshed first.
 set -euo pipefail
-PACKAGES=(chromium fonts-noto-cjk)
+PACKAGES=(chromium fonts-noto-cjk postgresql)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

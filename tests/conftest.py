@@ -1,4 +1,5 @@
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,6 +10,7 @@ from typing import Dict, List, Optional
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -99,12 +101,14 @@ WECHAT_TOKEN = "test-wechat-token"
 WECHAT_APP_ID = "wx0123456789abcdef"
 WECHAT_APP_SECRET = "test-wechat-app-secret"
 WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues
+STAFF_TOKEN = "test-staff-token"
 
 
 @pytest.fixture(scope="session")
 def fake_slack_api():
     api = FakePlatformAPI({
         "/api/chat.postMessage": {"ok": True, "channel": SLACK_CHANNEL, "ts": "1700000000.000100"},
+        "/staff-webhook": {"ok": True},  # an incoming webhook of the staff channel
     }).start()
     yield api
     api.stop()
@@ -131,10 +135,14 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        "event_broker:\n  type: support.event_broker.SupportEventBroker\n"
     )
     log = workdir / "serve.log"
+    database_url = f"sqlite:///{workdir / 'support.db'}"
     env = {
         **os.environ,
+        "DATABASE_URL": database_url, "STAFF_TOKEN": STAFF_TOKEN,
+        "SLACK_STAFF_WEBHOOK_URL": f"{fake_slack_api.url}/staff-webhook",
         "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "WEB_PORT": str(web_port),
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
         "ENDPOINTS": str(endpoints), "CREDENTIALS": str(workdir / "credentials.yml"),
@@ -152,15 +160,16 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
         wait_until_up(f"http://127.0.0.1:{action_port}/health", server, log)
         wait_until_up(f"http://127.0.0.1:{web_port}/", server, log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", server, log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log, database_url)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
 class Assistant:
-    def __init__(self, rasa_url: str, web_url: str, log: Path):
+    def __init__(self, rasa_url: str, web_url: str, log: Path, database_url: str):
         self.rasa_url, self.web_url, self.log = rasa_url, web_url, log
+        self.database_url = database_url
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +198,20 @@ def texts(messages: list) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
+# ---- a real browser: Debian's chromium driven by Playwright (never a downloaded browser) ----
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling Google's hosts, which this
+# machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make install`"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -4,6 +4,9 @@
  * Rasa's socket.io channel, and keeps the session, the transcript and unsent messages in
  * localStorage so a page reload or a lost connection loses nothing the seller wrote.
  * Seller and bot text is always inserted as text (textContent), never as HTML.
+ * Answers get 👍/👎 buttons (有帮助/没帮助, posted to the web app's /api/feedback). While a
+ * person holds the conversation (after a handoff, until staff resolve it) replies come from
+ * staff, marked 客服, and no bot reply is waited for.
  */
 (function () {
   "use strict";
@@ -37,10 +40,11 @@
         sessionId: saved.sessionId || null,
         messages: Array.isArray(saved.messages) ? saved.messages : [],
         outbox: Array.isArray(saved.outbox) ? saved.outbox : [],
-        open: !!saved.open
+        open: !!saved.open,
+        withStaff: !!saved.withStaff
       };
     } catch (e) {
-      return { sessionId: null, messages: [], outbox: [], open: false };
+      return { sessionId: null, messages: [], outbox: [], open: false, withStaff: false };
     }
   }
 
@@ -180,9 +184,14 @@
 
   function renderBot(bubble, message) {
     var custom = message.custom || {};
+    if (message.staff) {
+      bubble.parentNode.classList.add("sa-from-staff");
+      bubble.appendChild(el("div", "sa-staff-label", "客服"));
+    }
     if (custom.type === "answer") {
       paragraphs(bubble, withoutSourcesLine(message.text));
       renderSources(bubble, custom.sources, custom.document);
+      renderFeedback(bubble, message);
     } else if (custom.type === "comparison" && Array.isArray(custom.rows)) {
       renderComparison(bubble, custom);
     } else if (custom.type === "recommendation") {
@@ -213,6 +222,65 @@
       box.appendChild(el("div", "sa-doc", "章节：" + documentInfo.section));
     }
     bubble.appendChild(box);
+  }
+
+  // ---- feedback (👍/👎) on answers ----
+  function renderFeedback(bubble, message) {
+    var box = el("div", "sa-feedback");
+    if (message.feedback) {
+      box.appendChild(el("span", "sa-feedback-thanks", "谢谢反馈"));
+      bubble.appendChild(box);
+      return;
+    }
+    box.appendChild(el("span", "sa-feedback-ask", "这个回答有帮助吗？"));
+    var choices = [["up", "有帮助"], ["down", "没帮助"]];
+    var buttons = choices.map(function (choice) {
+      var b = el("button", "sa-feedback-button sa-feedback-" + choice[0]);
+      b.type = "button";
+      b.appendChild(thumb(choice[0] === "down"));
+      b.appendChild(document.createTextNode(choice[1]));
+      b.addEventListener("click", function () { sendFeedback(box, buttons, message, choice[0]); });
+      box.appendChild(b);
+      return b;
+    });
+    bubble.appendChild(box);
+  }
+
+  // a thumb drawn as SVG: emoji need a font many systems lack
+  function thumb(down) {
+    var ns = "http://www.w3.org/2000/svg";
+    var icon = document.createElementNS(ns, "svg");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("class", "sa-thumb");
+    icon.setAttribute("aria-hidden", "true");
+    var shape = document.createElementNS(ns, "path");
+    shape.setAttribute("d", "M2 10h4v11H2z M8 10l4-7c1.5 0 2.5 1.2 2.2 2.7L13.5 9h6c1.4 0 " +
+      "2.4 1.3 2.1 2.6L20 19c-.2 1.2-1.2 2-2.4 2H8z");
+    if (down) shape.setAttribute("transform", "rotate(180 12 12)");
+    icon.appendChild(shape);
+    return icon;
+  }
+
+  function sendFeedback(box, buttons, message, value) {
+    buttons.forEach(function (b) { b.disabled = true; });
+    var custom = message.custom || {};
+    var body = { session_id: state.sessionId, answer_id: custom.id || null,
+      question: message.question || null, value: value };
+    fetch(assetBase + "/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      message.feedback = value;
+      saveState();
+      while (box.firstChild) box.removeChild(box.firstChild);
+      box.appendChild(el("span", "sa-feedback-thanks", "谢谢反馈"));
+    }).catch(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+      var note = box.querySelector(".sa-feedback-error") || box.appendChild(el("span", "sa-feedback-error"));
+      note.textContent = "反馈没有发出，请稍后再试";
+    });
   }
 
   function renderComparison(bubble, custom) {
@@ -311,7 +379,7 @@
       var item = state.outbox.shift();
       socket.emit("user_uttered", { message: item.payload, session_id: state.sessionId });
       markSent(item.id);
-      showTyping();
+      if (!state.withStaff) showTyping();  // staff answer when they can; the bot stays quiet
     }
     saveState();
   }
@@ -334,9 +402,21 @@
       custom: data.custom && typeof data.custom === "object" ? data.custom : null
     };
     if (!message.text && !message.custom && !message.buttons.length) return;
+    if (data.staff === true) message.staff = true;
+    var type = (message.custom || {}).type;
+    if (type === "answer") message.question = lastSellerText();
+    if (type === "handoff_resolved") state.withStaff = false;
+    else if (type === "handoff" || message.staff) state.withStaff = true;
     state.messages.push(message);
     saveState();
     render(message);
+  }
+
+  function lastSellerText() {
+    for (var i = state.messages.length - 1; i >= 0; i--) {
+      if (state.messages[i].from === "user") return state.messages[i].text;
+    }
+    return null;
   }
 
   function connect() {

@@ -1,0 +1,238 @@
+"""Handoff to a person: the ticket, the staff notification, and the paused conversation.
+
+Three triggers: the seller asks for a person (request_human), reports an urgent incident
+(report_urgent_issue, see support/urgency.py), or the bot failed to understand twice in a row
+(action_disambiguate follows up with action_handoff). While the ticket is open or claimed the
+conversation stays paused: Rasa logs the seller's messages without answering, and the event
+broker (support/event_broker.py) adds them to the ticket, until staff resolve it.
+"""
+import logging
+import os
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import knowledge_base
+from support import store
+from support.db import session_scope
+from support.notify import post_in_background
+from support.urgency import Topic, expectation, one_line_summary, urgency_for, urgent_topic
+
+logger = logging.getLogger(__name__)
+
+ACTION_NAME = "action_handoff"
+TRANSCRIPT_TURNS = 10
+FALLBACK_INTENT = "nlu_fallback"
+DISAMBIGUATION_ACTION = "action_disambiguate"
+TRIGGER_BY_INTENT = {"request_human": "asked_for_person", "report_urgent_issue": "urgent_topic"}
+RECOMMENDATION_INTENTS = {"ask_recommendation", "inform", "ask_why", "restart_recommendation",
+                          "stop_recommendation"}
+# Intents that say nothing about what the seller needs help with.
+NO_TOPIC_INTENTS = {"request_human", "report_urgent_issue", FALLBACK_INTENT, "deny", "greet",
+                    "thank", "goodbye", "ask_capabilities", "out_of_scope", "choose_mode"}
+# Slots that are dialogue bookkeeping, not facts worth carrying into a new session.
+NOT_CARRIED_OVER = {"requested_slot"}
+
+OPENINGS = {
+    "asked_for_person": "好的，这就为您转接人工客服。",
+    "repeated_fallback": "抱歉，我没能理解您的问题，已为您转接人工客服。",
+    "urgent_topic": "您遇到的{label}需要人工及时处理，已为您转接人工客服。",
+}
+NEXT_STEPS = ("客服同事会查看我们刚才的对话，并直接在这里回复您。从现在起，您发送的消息都会转给客服，"
+              "我不会插话；客服处理完毕后，我会继续为您解答。")
+ALREADY_OPEN = "您的问题已在人工处理中（工单号 #{id}）。您发送的消息都会转给客服，请稍候。"
+FAILED = ("抱歉，转接人工暂时没有成功，请稍后再发“转人工”试一次。在此期间，您也可以继续向我提问。")
+
+
+# ---- pure functions over the tracker's events ----
+
+def handoff_trigger(intent: Optional[str]) -> str:
+    return TRIGGER_BY_INTENT.get(intent or "", "repeated_fallback")
+
+
+def _intent(event: Dict) -> Optional[str]:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def _is_payload(text: Optional[str]) -> bool:
+    return (text or "").lstrip().startswith("/")
+
+
+def _events_of_session(events: Sequence[Dict]) -> List[Dict]:
+    """The events since the last session start (a new session starts over)."""
+    starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    return list(events[starts[-1] + 1:] if starts else events)
+
+
+def counts_as_fallback(user_event: Dict, action_before: Optional[str]) -> bool:
+    """A message the bot could not place: nlu_fallback with text in it (an emoji or an empty
+    message only gets a prompt to type), or "都不是" right after the offered candidates."""
+    from components.text_normalization import has_meaningful_text
+
+    intent = _intent(user_event)
+    if intent == FALLBACK_INTENT:
+        return has_meaningful_text(user_event.get("text"))
+    return intent == "deny" and action_before == DISAMBIGUATION_ACTION
+
+
+def is_repeated_fallback(events: Sequence[Dict]) -> bool:
+    """True when the latest seller message is a fallback and so was the one before it."""
+    turns: List[Tuple[Dict, Optional[str]]] = []  # (user event, the bot action just before it)
+    last_action = None
+    for event in _events_of_session(events):
+        if event.get("event") == "user":
+            turns.append((event, last_action))
+        elif event.get("event") == "action" and event.get("name") != "action_listen":
+            last_action = event.get("name")
+    if len(turns) < 2:
+        return False
+    return all(counts_as_fallback(event, before) for event, before in turns[-2:])
+
+
+def context_category(events: Sequence[Dict], question_type: Optional[str] = None) -> str:
+    """The knowledge area (question type) or intent group the seller was last on."""
+    question_types = knowledge_base().question_types
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = _intent(event)
+        if intent in question_types:
+            return intent
+        if intent in RECOMMENDATION_INTENTS:
+            return "recommendation"
+        if intent == "choose_mode" and question_type in question_types:
+            return question_type
+    return question_type if question_type in question_types else "general"
+
+
+def _utc(timestamp: Any) -> Optional[datetime]:
+    try:
+        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def transcript_from(events: Sequence[Dict], turns: int = TRANSCRIPT_TURNS
+                    ) -> List[Tuple[str, str, Optional[datetime]]]:
+    """The last seller and bot messages, oldest first, as (author, text, time)."""
+    lines = []
+    for event in events:
+        kind, text = event.get("event"), event.get("text")
+        if kind not in ("user", "bot") or not text:
+            continue
+        staff = kind == "bot" and (event.get("metadata") or {}).get("staff")
+        author = "seller" if kind == "user" else "staff" if staff else "bot"
+        lines.append((author, text, _utc(event.get("timestamp"))))
+    return lines[-turns:]
+
+
+def question_of(events: Sequence[Dict], trigger: str) -> Optional[str]:
+    """What the summary quotes: the seller's message that carries the issue."""
+    user_events = [e for e in events if e.get("event") == "user" and e.get("text")
+                   and not _is_payload(e.get("text"))]
+    if not user_events:
+        return None
+    if trigger == "asked_for_person":
+        # "转人工" says nothing; the question before it does
+        topical = [e for e in user_events if _intent(e) not in NO_TOPIC_INTENTS]
+        if topical:
+            return topical[-1]["text"]
+    return user_events[-1]["text"]
+
+
+def handoff_message(ticket_id: int, urgency: str, trigger: str,
+                    topic: Optional[Topic] = None) -> str:
+    label = f"“{topic.label}”问题" if topic else "问题"
+    opening = OPENINGS[trigger].format(label=label)
+    return f"{opening}工单号：#{ticket_id}。\n{expectation(urgency)}\n{NEXT_STEPS}"
+
+
+def profile_of(tracker: Tracker) -> Dict[str, Any]:
+    """The seller profile the recommendation form collected (only what is known)."""
+    from actions.recommendation_actions import profile_from
+
+    return {k: v for k, v in profile_from(tracker).items() if v is not None}
+
+
+# ---- actions ----
+
+class ActionHandoff(Action):
+    """Opens a ticket (or adds to the open one), tells staff and the seller, pauses the bot."""
+
+    def name(self) -> Text:
+        return ACTION_NAME
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        latest = tracker.latest_message or {}
+        trigger = handoff_trigger((latest.get("intent") or {}).get("name"))
+        topic = urgent_topic(latest.get("text") or "") if trigger == "urgent_topic" else None
+        category = topic.category if topic else context_category(
+            tracker.events, tracker.get_slot("question_type"))
+        urgency = urgency_for(trigger, topic)
+        channel = tracker.get_latest_input_channel() or "unknown"
+        try:
+            with session_scope() as session:
+                ticket = store.open_ticket_for(session, tracker.sender_id)
+                if ticket is not None:
+                    # the conversation was resumed outside the console (a new session, a
+                    # restart): the broker has already added the seller's messages
+                    text = ALREADY_OPEN.format(id=ticket.id)
+                    store.add_message(session, ticket.id, "bot", text)
+                    new = None
+                else:
+                    ticket = store.create_ticket(
+                        session, sender_id=tracker.sender_id, channel=channel,
+                        category=category, urgency=urgency, trigger=trigger,
+                        summary=one_line_summary(trigger, topic,
+                                                 question_of(tracker.events, trigger), category),
+                        profile=profile_of(tracker),
+                        recommendation=tracker.get_slot("recommendation"),
+                        transcript=transcript_from(tracker.events))
+                    text = handoff_message(ticket.id, urgency, trigger, topic)
+                    store.add_message(session, ticket.id, "bot", text)
+                    store.record_event(session, sender_id=tracker.sender_id, channel=channel,
+                                       kind="handoff", detail=trigger)
+                    new = store.ticket_dict(ticket)
+        except Exception:  # the database is down: the bot keeps answering rather than go silent
+            logger.exception("could not open a ticket for a handoff")
+            dispatcher.utter_message(text=FAILED)
+            return []
+        if new is not None:
+            post_in_background(new, os.environ.get("SLACK_STAFF_WEBHOOK_URL"))
+        dispatcher.utter_message(text=text, json_message={
+            "type": "handoff", "ticket_id": ticket.id, "urgency": ticket.urgency,
+            "trigger": ticket.trigger, "status": ticket.status})
+        return [ConversationPaused()]
+
+
+class ActionSessionStart(Action):
+    """Rasa's session start (carry the slots over), plus: a conversation a person still holds
+    stays paused. Without this, a seller writing again after session_expiration_time would get
+    bot answers while the ticket is open, since a new session un-pauses the tracker."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        events: List[Dict[Text, Any]] = [SessionStarted()]
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
+            events += [SlotSet(name, value) for name, value in tracker.slots.items()
+                       if value is not None and name not in NOT_CARRIED_OVER]
+        if held_by_a_person(tracker.sender_id):
+            events.append(ConversationPaused())
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+def held_by_a_person(sender_id: str) -> bool:
+    try:
+        with session_scope() as session:
+            return store.open_ticket_for(session, sender_id) is not None
+    except Exception:  # no database: start the session as Rasa would
+        logger.exception("could not check for an open ticket")
+        return False

@@ -1,0 +1,132 @@
+"""Rasa event broker that feeds the support desk (endpoints.yml:
+`event_broker: {type: support.event_broker.SupportEventBroker}`; optional `url:` overrides
+DATABASE_URL).
+
+Rasa publishes every tracker event here, including the seller's messages while a person holds
+the conversation (Rasa logs them but does not answer). That is how those messages reach the
+ticket. It also records the analytics behind the staff dashboard: messages, fallbacks, answers
+per knowledge area, recommendations per mode.
+
+`publish` runs on Rasa's event loop, so it only queues; a worker thread writes. A failure is
+logged and dropped, never raised into Rasa: the bot must keep answering when the desk is down.
+"""
+import logging
+import queue
+import threading
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+from support import store
+from support.db import database_url, session_scope
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+QUEUE_SIZE = 10_000
+CLOSE_TIMEOUT_S = 10
+
+Fact = Tuple[str, Dict[str, Any]]  # (kind of write, its arguments)
+
+
+def facts_from_event(event: Dict[str, Any]) -> List[Fact]:
+    """What one Rasa event means for the desk (pure; tests call it directly)."""
+    sender = event.get("sender_id")
+    kind = event.get("event")
+    if not sender:
+        return []
+    at = _utc(event.get("timestamp"))
+    if kind == "user":
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        return [("user_message", dict(sender_id=sender, text=(event.get("text") or "").strip(),
+                                      channel=event.get("input_channel"), at=at,
+                                      fallback=intent == FALLBACK_INTENT))]
+    if kind == "bot":
+        custom = ((event.get("data") or {}).get("custom")) or {}
+        if not isinstance(custom, dict):
+            return []
+        if custom.get("type") == "answer":
+            area = custom.get("question_type") or custom.get("id")
+            return [("event", dict(sender_id=sender, kind="answer", detail=area, created_at=at))]
+        if custom.get("type") == "recommendation":
+            return [("event", dict(sender_id=sender, kind="recommendation",
+                                   detail=custom.get("mode"), created_at=at))]
+    return []
+
+
+def write_fact(session, fact: Fact) -> None:
+    kind, args = fact
+    if kind == "event":
+        store.record_event(session, **args)
+        return
+    sender, text, at = args["sender_id"], args["text"], args["at"]
+    ticket = store.open_ticket_for(session, sender)
+    # held: sent after a person took over. The message that opened the ticket came before
+    # (it is in the ticket's transcript already, and if it was a fallback, the bot's own).
+    held = ticket is not None and (at is None or at >= ticket.created_at)
+    store.record_event(session, sender_id=sender, kind="message", channel=args["channel"],
+                       created_at=at)
+    if held and text:
+        store.add_message(session, ticket.id, "seller", text)
+    elif args["fallback"] and text:
+        store.record_event(session, sender_id=sender, kind="fallback", channel=args["channel"],
+                           detail=text, created_at=at)
+
+
+def _utc(timestamp: Any) -> Optional[datetime]:
+    try:
+        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+class SupportEventBroker(EventBroker):
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url or database_url()
+        self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue(QUEUE_SIZE)
+        self._worker = threading.Thread(target=self._run, name="support-event-broker",
+                                        daemon=True)
+        self._worker.start()
+
+    @classmethod
+    async def from_endpoint_config(cls, broker_config: EndpointConfig,
+                                   event_loop=None) -> "SupportEventBroker":
+        return cls(url=(broker_config.kwargs or {}).get("url") or broker_config.url)
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            logger.warning("support event queue full; dropping a %s event", event.get("event"))
+
+    def is_ready(self) -> bool:
+        return self._worker.is_alive()
+
+    async def close(self) -> None:
+        self._queue.put(None)
+        self._worker.join(CLOSE_TIMEOUT_S)
+
+    def flush(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Waits until every queued event is written (tests)."""
+        done = threading.Event()
+        self._queue.put({"__flush__": done})
+        done.wait(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            if "__flush__" in event:
+                event["__flush__"].set()
+                continue
+            try:
+                facts = facts_from_event(event)
+                if facts:
+                    with session_scope(self.url) as session:
+                        for fact in facts:
+                            write_fact(session, fact)
+            except Exception:
+                logger.exception("support desk could not record a %s event", event.get("event"))

@@ -1,0 +1,224 @@
+"""The handoff actions offline: tracker fixtures, a real CollectingDispatcher, and the ticket
+written to a temp SQLite database (DATABASE_URL)."""
+import pytest
+from rasa_sdk import Tracker
+
+from actions.faq_actions import ActionDisambiguate
+from actions.handoff import FAILED, ActionHandoff, ActionSessionStart
+from support import db, store
+from support.notify import new_ticket_message, post_new_ticket_to_slack
+from tests.conftest import make_tracker
+from tests.fake_platform_api import FakePlatformAPI
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'support.db'}"
+    db.upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("SLACK_STAFF_WEBHOOK_URL", raising=False)
+    yield url
+    db.engine_for(url).dispose()
+
+
+@pytest.fixture
+def slack():
+    api = FakePlatformAPI({"/staff-webhook": {"ok": True}}).start()
+    yield api
+    api.stop()
+
+
+def user(text, intent, at=1_700_000_000.0, channel="rest"):
+    return {"event": "user", "text": text, "timestamp": at, "input_channel": channel,
+            "parse_data": {"intent": {"name": intent, "confidence": 0.9}}}
+
+
+def bot(text, at=1_700_000_001.0):
+    return {"event": "bot", "text": text, "timestamp": at}
+
+
+def action(name):
+    return {"event": "action", "name": name}
+
+
+def tickets(url):
+    with db.session_scope(url) as session:
+        return [store.ticket_dict(t, with_messages=True) for t in store.list_tickets(session)]
+
+
+def events_of(kind, url):
+    from sqlalchemy import select
+
+    from support.models import ConversationEvent
+
+    with db.session_scope(url) as session:
+        return [(e.kind, e.detail) for e in session.execute(
+            select(ConversationEvent).where(ConversationEvent.kind == kind)).scalars()]
+
+
+def test_asking_for_a_person_opens_a_ticket_and_pauses(database, dispatcher, domain):
+    history = [user("代运营怎么收费", "ask_cost"), action("action_answer_question"),
+               bot("代运营的费用……"), action("action_listen")]
+    tracker = make_tracker("request_human", text="转人工", events=history,
+                           slots={"question_type": "ask_cost"})
+    events = ActionHandoff().run(dispatcher, tracker, domain)
+
+    assert events == [{"event": "pause", "timestamp": None}]
+    (ticket,) = tickets(database)
+    assert ticket["sender_id"] == "seller-1" and ticket["status"] == "open"
+    assert ticket["trigger"] == "asked_for_person" and ticket["urgency"] == "normal"
+    assert ticket["category"] == "ask_cost"
+    assert ticket["summary"] == "卖家要求转人工（费用）：“代运营怎么收费”"
+    assert [(m["author"], m["text"]) for m in ticket["messages"]][:3] == [
+        ("seller", "代运营怎么收费"), ("bot", "代运营的费用……"), ("seller", "转人工")]
+    (message,) = dispatcher.messages
+    assert ticket["messages"][-1] == {**ticket["messages"][-1], "author": "bot",
+                                      "text": message["text"]}
+    assert f"#{ticket['id']}" in message["text"] and "人工客服" in message["text"]
+    assert "不会插话" in message["text"]
+    assert message["custom"] == {"type": "handoff", "ticket_id": ticket["id"],
+                                 "urgency": "normal", "trigger": "asked_for_person",
+                                 "status": "open"}
+    assert events_of("handoff", database) == [("handoff", "asked_for_person")]
+
+
+def test_an_urgent_incident_is_an_urgent_ticket(database, dispatcher, domain):
+    tracker = make_tracker("report_urgent_issue", text="我的账户被封了怎么办")
+    ActionHandoff().run(dispatcher, tracker, domain)
+    (ticket,) = tickets(database)
+    assert (ticket["trigger"], ticket["urgency"], ticket["category"]) == (
+        "urgent_topic", "urgent", "ask_risk")
+    assert ticket["summary"] == "紧急·账户被封：“我的账户被封了怎么办”"
+    text = dispatcher.messages[0]["text"]
+    assert "账户被封" in text and "紧急" in text and "优先处理" in text
+
+
+def test_the_seller_profile_and_recommendation_go_with_the_ticket(database, dispatcher, domain):
+    recommendation = {"type": "recommendation", "mode": "agency", "scores": {"agency": 6}}
+    tracker = make_tracker("request_human", text="找真人聊聊", slots={
+        "daily_orders": 20, "local_team": False, "marketplaces": ["US"],
+        "recommendation": recommendation},
+        events=[user("帮我推荐", "ask_recommendation"), user("日均二十单", "inform")])
+    ActionHandoff().run(dispatcher, tracker, domain)
+    (ticket,) = tickets(database)
+    assert ticket["profile"] == {"daily_orders": 20, "local_team": False, "marketplaces": ["US"]}
+    assert ticket["recommendation"] == recommendation
+    assert ticket["category"] == "recommendation"
+
+
+def test_an_open_ticket_is_not_opened_twice(database, dispatcher, domain):
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    dispatcher.messages.clear()
+    events = ActionHandoff().run(dispatcher, make_tracker("request_human", text="人工"), domain)
+    (ticket,) = tickets(database)
+    assert f"已在人工处理中（工单号 #{ticket['id']}）" in dispatcher.messages[0]["text"]
+    assert ticket["messages"][-1]["text"] == dispatcher.messages[0]["text"]
+    assert events == [{"event": "pause", "timestamp": None}]
+    assert len(events_of("handoff", database)) == 1
+
+
+def test_without_a_database_the_bot_says_so_and_keeps_answering(tmp_path, monkeypatch,
+                                                                 dispatcher, domain):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    events = ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    assert events == [] and dispatcher.messages[0]["text"] == FAILED
+
+
+def test_a_new_ticket_is_posted_to_the_staff_slack_channel(database, slack, monkeypatch,
+                                                           dispatcher, domain):
+    monkeypatch.setenv("SLACK_STAFF_WEBHOOK_URL", f"{slack.url}/staff-webhook")
+    ActionHandoff().run(dispatcher, make_tracker(
+        "report_urgent_issue", text="刚收到侵权投诉 <!channel>"), domain)
+    (request,) = slack.wait_for("/staff-webhook", timeout=10)
+    body = request.json()
+    (ticket,) = tickets(database)
+    assert f"新工单 #{ticket['id']}" in body["text"] and "紧急" in body["text"]
+    assert "<!channel>" not in str(body) and "&lt;!channel&gt;" in body["blocks"][0]["text"]["text"]
+
+
+def test_slack_errors_are_swallowed(slack):
+    ticket = {"id": 1, "urgency": "normal", "category": "general", "summary": "x",
+              "channel": "rest", "sender_id": "s"}
+    assert post_new_ticket_to_slack(ticket, f"{slack.url}/staff-webhook") is True
+    assert post_new_ticket_to_slack(ticket, f"{slack.url}/no-such-hook") is False
+    assert post_new_ticket_to_slack(ticket, "http://127.0.0.1:9/unreachable") is False
+    assert post_new_ticket_to_slack(ticket, None) is False
+    assert new_ticket_message(ticket)["text"].startswith("🔵 新工单 #1（普通·其他）")
+
+
+# ---- the repeated-fallback rule ----
+
+RANKING = [{"name": "ask_cost", "confidence": 0.25}, {"name": "ask_risk", "confidence": 0.24}]
+
+
+def test_a_first_fallback_offers_candidates(database, dispatcher, domain):
+    tracker = make_tracker("nlu_fallback", text="这个费用风险咋样", ranking=RANKING)
+    assert ActionDisambiguate().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages[0]["text"].startswith("您是想问")
+    assert tickets(database) == []
+
+
+def test_a_second_fallback_in_a_row_hands_off(database, dispatcher, domain):
+    history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
+               bot("您是想问……"), action("action_listen")]
+    tracker = make_tracker("nlu_fallback", text="qwer 那个东西", ranking=RANKING,
+                           events=history)
+    events = ActionDisambiguate().run(dispatcher, tracker, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_handoff"}]
+    assert dispatcher.messages == []
+
+    ActionHandoff().run(dispatcher, tracker, domain)  # what Rasa runs next
+    (ticket,) = tickets(database)
+    assert ticket["trigger"] == "repeated_fallback" and ticket["urgency"] == "normal"
+    assert ticket["summary"] == "连续两次未能理解：“qwer 那个东西”"
+    assert "没能理解" in dispatcher.messages[0]["text"]
+
+
+def test_none_of_the_candidates_then_another_fallback_hands_off(dispatcher, domain):
+    history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
+               action("action_listen"), user("都不是", "deny"), action("utter_rephrase"),
+               action("action_listen")]
+    tracker = make_tracker("nlu_fallback", text="qwer 那个东西", ranking=RANKING,
+                           events=history)
+    events = ActionDisambiguate().run(dispatcher, tracker, domain)
+    assert events[0]["name"] == "action_handoff"
+
+
+def test_an_empty_message_is_never_a_handoff(dispatcher, domain):
+    history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
+               action("action_listen")]
+    tracker = make_tracker("nlu_fallback", text="🙂", events=history)
+    assert ActionDisambiguate().run(dispatcher, tracker, domain) == []
+    assert "没有看到文字内容" in dispatcher.messages[0]["text"]
+
+
+# ---- a new session while a person holds the conversation ----
+
+def session_tracker(sender):
+    return Tracker(sender_id=sender, slots={"mode": "agency", "question_type": "ask_cost",
+                                            "requested_slot": "daily_orders", "goal": None},
+                   latest_message={}, events=[], paused=False, followup_action=None,
+                   active_loop={}, latest_action_name="action_listen")
+
+
+def test_a_new_session_stays_paused_while_the_ticket_is_open(database, dispatcher, domain):
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    events = ActionSessionStart().run(dispatcher, session_tracker("seller-1"), domain)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "session_started" and kinds[-1] == "action"
+    assert "pause" in kinds
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "mode": "agency", "question_type": "ask_cost"}
+
+    (ticket,) = tickets(database)
+    with db.session_scope(database) as session:
+        store.resolve(session, ticket["id"], "王敏")
+    events = ActionSessionStart().run(dispatcher, session_tracker("seller-1"), domain)
+    assert "pause" not in [e["event"] for e in events]
+
+
+def test_a_new_session_starts_normally_without_a_database(tmp_path, monkeypatch,
+                                                          dispatcher, domain):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    events = ActionSessionStart().run(dispatcher, session_tracker("s"), domain)
+    assert [e["event"] for e in events if e["event"] != "slot"] == ["session_started", "action"]
