@@ -208,7 +208,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# module scope: Playwright's sync API holds an event loop open while the browser lives,
+# which would break asyncio.run() in the tests of other modules
+@pytest.fixture(scope="module")
 def browser():
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make install`"
     with sync_playwright() as playwright:
