@@ -211,9 +211,9 @@ class SlackChannel(SlackInput):
     def get_output_channel(
         self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
     ) -> OutputChannel:
-        return SlackBlocksBot(
-            self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url
-        )
+        # Without a channel (Rasa's conversation API, e.g. a staff reply) the message goes to
+        # the seller's own conversation (a DM to the user id), never to the shared SLACK_CHANNEL.
+        return SlackBlocksBot(self.slack_token, channel, thread_id, self.proxy, self.api_url)
 
     def _repeated(self, keys: List[Optional[str]]) -> Optional[HTTPResponse]:
         """200 with `X-Slack-No-Retry` for a retry of something already received."""

@@ -229,6 +229,15 @@ def test_the_channel_posts_to_the_configured_api_url():
     assert channel.get_output_channel("D1").client.base_url == "https://slack.com/api/"
 
 
+
+def test_a_message_without_a_channel_goes_to_the_seller_not_the_shared_channel():
+    from channels.slack import SlackChannel
+
+    env = {"SLACK_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_CHANNEL": "C1"}
+    channel = SlackChannel.from_credentials(channel_credentials(env)[SLACK])
+    assert channel.get_output_channel().slack_channel is None  # posts to the recipient id
+    assert channel.get_output_channel("D1").slack_channel == "D1"
+
 def test_seen_ids_are_bounded_and_forgotten():
     from channels.slack import SeenIds
 
