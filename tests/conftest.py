@@ -134,7 +134,8 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        f"tracker_store:\n  type: support.tracker_store.BrokerStreamingSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
         "event_broker:\n  type: support.event_broker.SupportEventBroker\n"
     )
     log = workdir / "serve.log"

@@ -417,3 +417,42 @@ def test_rasa_loads_the_broker_from_its_endpoint_config(tmp_path):
     assert broker.url == url and broker.is_ready()
     asyncio.run(broker.close())
     assert not broker.is_ready()
+
+
+class RecordingBroker:
+    """Stands in for the event broker: only what the tracker store publishes matters here."""
+
+    def __init__(self):
+        self.published = []
+
+    def publish(self, event):
+        self.published.append(event)
+
+
+def test_the_tracker_store_streams_each_event_once_and_stores_it(tmp_path, domain):
+    from rasa.core.tracker_store import create_tracker_store
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from support.tracker_store import BrokerStreamingSQLTrackerStore
+
+    broker = RecordingBroker()
+    config = EndpointConfig(type="support.tracker_store.BrokerStreamingSQLTrackerStore",
+                            dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    store_ = create_tracker_store(config, Domain.from_dict(domain), event_broker=broker)
+    assert isinstance(store_, BrokerStreamingSQLTrackerStore)
+
+    tracker = DialogueStateTracker("seller-1", [])
+    tracker.update(UserUttered("代运营怎么收费"))
+    asyncio.run(store_.save(tracker))
+    tracker.update(ActionExecuted("action_answer_question"))
+    tracker.update(BotUttered("答案"))
+    asyncio.run(store_.save(tracker))
+    asyncio.run(store_.save(tracker))  # nothing new: nothing streamed
+
+    assert [e["event"] for e in broker.published] == ["user", "action", "bot"]
+    assert {e["sender_id"] for e in broker.published} == {"seller-1"}
+    stored = asyncio.run(store_.retrieve("seller-1"))
+    assert [e.type_name for e in stored.events] == ["user", "action", "bot"]
