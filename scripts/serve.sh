@@ -27,7 +27,8 @@ grep -q '^event_broker:' "$ENDPOINTS" ||
 
 pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'exit 143' INT TERM  # `exit` runs the EXIT trap
 
 "$BIN/rasa" run actions --port "${ACTION_PORT:-5055}" --actions actions &
 pids+=($!)
@@ -37,4 +38,8 @@ pids+=($!)
 
 "$BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" \
   --credentials "$CREDENTIALS" --endpoints "$ENDPOINTS" --cors "*" \
-  --enable-api --auth-token "$RASA_API_TOKEN"
+  --enable-api --auth-token "$RASA_API_TOKEN" &
+pids+=($!)
+# Rasa runs in the background too, so a signal to this script stops all three at once
+# (bash runs traps only between commands, never while a foreground child runs).
+wait "${pids[-1]}"
