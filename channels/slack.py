@@ -12,8 +12,6 @@ helpers for events, buttons and conversation ids are reused.
 import asyncio
 import json
 import logging
-import time
-from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 from urllib.parse import parse_qs
@@ -27,6 +25,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.expiring_cache import ExpiringCache
 from channels.slack_blocks import slack_message
 
 logger = logging.getLogger(__name__)
@@ -44,28 +43,17 @@ class BadSlackRequest(ValueError):
 
 
 class SeenIds:
-    """Ids of events and clicks already received, forgotten after `ttl_s` or beyond `size`.
-
-    Per process: with several Rasa processes behind a load balancer a retry that reaches
-    another process is answered again (a shared store such as Redis would be needed).
-    """
+    """Ids of events and clicks already received (see ExpiringCache: per process)."""
 
     def __init__(self, ttl_s: float = SEEN_TTL_S, size: int = SEEN_MAX):
-        self.ttl_s, self.size = ttl_s, size
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen = ExpiringCache(ttl_s, max_items=size)
 
     def first_time(self, keys: Iterable[Optional[str]]) -> bool:
         """Records `keys`; False if any of them was seen before."""
-        now = time.monotonic()
-        while self._seen and next(iter(self._seen.values())) < now - self.ttl_s:
-            self._seen.popitem(last=False)
         keys = [k for k in keys if k]
-        repeated = any(k in self._seen for k in keys)
+        repeated = any(self._seen.get(k) for k in keys)
         for key in keys:
-            self._seen[key] = now
-            self._seen.move_to_end(key)
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
+            self._seen.set(key, True)
         return not repeated
 
 

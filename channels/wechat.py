@@ -26,9 +26,8 @@ XML or any DOCTYPE/ENTITY declaration (entity bombs) 400.
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Dict, Hashable, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -50,6 +49,7 @@ from wechatpy.messages import BaseMessage, TextMessage
 from wechatpy.utils import check_signature
 
 from channels import wechat_text
+from channels.expiring_cache import ExpiringCache
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ FORBIDDEN_XML = (b"<!doctype", b"<!entity")
 DEDUP_TTL_S = 5 * 60
 # numbered options answer the bot's last turn; an hour matches the session expiry in domain.yml
 OPTIONS_TTL_S = 60 * 60
-MAX_TRACKED = 10_000
 API_TIMEOUT_S = 10
 API_THREADS = 4
 GREET = "/greet"
@@ -72,47 +71,6 @@ class BadRequest(Exception):
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
-
-
-class ExpiringCache:
-    """A bounded, time-limited dict: entries expire after `ttl_s`, the oldest go first when
-    more than `max_items` are held.
-
-    Process memory, so per Rasa process: retries and numbered options work as long as
-    WeChat reaches the same process, i.e. with one Rasa instance (a later issue moves this
-    state to Redis for scale-out). Used from the event loop only, so no locking.
-    """
-
-    def __init__(self, ttl_s: float, max_items: int = MAX_TRACKED,
-                 clock: Callable[[], float] = time.monotonic):
-        self.ttl_s, self.max_items, self._clock = ttl_s, max_items, clock
-        self._items: "OrderedDict[Hashable, Tuple[float, Any]]" = OrderedDict()
-
-    def _expire(self) -> None:
-        now = self._clock()
-        while self._items:
-            key, (expires, _) = next(iter(self._items.items()))
-            if expires > now and len(self._items) <= self.max_items:
-                break
-            del self._items[key]
-
-    def get(self, key: Hashable) -> Any:
-        self._expire()
-        item = self._items.get(key)
-        return item[1] if item else None
-
-    def set(self, key: Hashable, value: Any) -> None:
-        self._items.pop(key, None)
-        self._items[key] = (self._clock() + self.ttl_s, value)
-        self._expire()
-
-    def pop(self, key: Hashable) -> Any:
-        item = self._items.pop(key, None)
-        return item[1] if item else None
-
-    def __len__(self) -> int:
-        self._expire()
-        return len(self._items)
 
 
 class _Delivery:

@@ -87,7 +87,10 @@ def mentioned_topics(text: str, rules: Optional[Rules] = None) -> List[Topic]:
 
 def is_incident(text: str, topic: Topic, rules: Optional[Rules] = None) -> bool:
     rules = rules or load_rules()
-    folded = _fold(text)
+    return _is_incident_folded(_fold(text), topic, rules)
+
+
+def _is_incident_folded(folded: str, topic: Topic, rules: Rules) -> bool:
     spans = topic.spans(folded)
     if not spans:
         return False
@@ -103,7 +106,8 @@ def urgent_topic(text: str, rules: Optional[Rules] = None) -> Optional[Topic]:
     if not text or text.lstrip().startswith("/"):
         return None
     rules = rules or load_rules()
-    incidents = [t for t in mentioned_topics(text, rules) if is_incident(text, t, rules)]
+    folded = _fold(text)  # once per message: this runs in the NLU pipeline
+    incidents = [t for t in rules.topics if _is_incident_folded(folded, t, rules)]
     return min(incidents, key=lambda t: rules.rank(t.urgency)) if incidents else None
 
 

@@ -40,8 +40,10 @@ def create_app(rasa_url: str, staff: Optional[StaffConfig] = None) -> web.Applic
     environment, see StaffConfig.from_env)."""
     app = web.Application(client_max_size=64 * 1024)
 
+    page = demo_page(rasa_url)  # read once, not per request
+
     async def index(_: web.Request) -> web.Response:
-        return web.Response(text=demo_page(rasa_url), content_type="text/html", headers=CACHE_SHORT)
+        return web.Response(text=page, content_type="text/html", headers=CACHE_SHORT)
 
     async def socket_io_client(_: web.Request) -> web.FileResponse:
         return web.FileResponse(SOCKET_IO_CLIENT, headers={
