@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install train run test validate clean
+.PHONY: install train run run-scaled test bench validate clean
 
 install: $(VENV)/.installed webapp/node_modules/.installed
 	scripts/install_system_packages.sh
@@ -34,6 +34,11 @@ train: install
 run: train
 	scripts/serve.sh
 
+# Several Rasa replicas behind nginx on :5005, conversations in PostgreSQL, locks in Redis
+# (local servers are started when DATABASE_URL / REDIS_URL are unset): scripts/serve_scaled.py.
+run-scaled: train
+	$(BIN)/python -m scripts.serve_scaled
+
 validate: install
 	$(BIN)/rasa data validate --fail-on-warnings
 
@@ -42,6 +47,11 @@ test: validate train
 	  --fail-on-prediction-errors --out reports/conversations
 	$(BIN)/python -m pytest tests; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
+
+# The project beside a baseline (Rasa's default config): accuracy, latency, load, memory.
+# About 20 minutes; writes reports/bench.json and reports/bench.md.
+bench: install
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) webapp/node_modules .run models/*.tar.gz reports results rasa_tracker.db support.db

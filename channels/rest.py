@@ -1,19 +1,29 @@
 """Rasa's REST channel with request validation.
 
 Rasa's own RestInput passes a missing `message` on as None and answers a JSON array or a
-missing sender by mixing conversations; here such requests get a 400 with a reason.
+missing sender by mixing conversations; here such requests get a 400 with a reason. It also
+answers 200 with no messages when the conversation store is down; here that is a 503 with a
+reason, so the client knows to send the message again (it was not stored).
 """
 import json
+import logging
 from typing import Any, Awaitable, Callable, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from support.db import DatabaseUnavailable
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_SENDER_CHARS = 128
+STORE_UNAVAILABLE = "conversation store unavailable; the message was not stored, send it again"
 
 
 def rest_payload_error(body: bytes) -> Optional[str]:
@@ -44,15 +54,36 @@ class ValidatingRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
-        @webhook.middleware("request")
-        async def validate(request: Request) -> Optional[HTTPResponse]:
-            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
-                return None
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
             error = rest_payload_error(request.body)
             if error:
                 return response.json({"error": error}, status=400)
-            return None
+            sender_id = await self._extract_sender(request)
+            text = self._extract_message(request)
+            input_channel = self._extract_input_channel(request)
+            metadata = self.get_metadata(request)
+            if bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender_id, input_channel,
+                                         metadata),
+                    content_type="text/event-stream")
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender_id,
+                                                 input_channel=input_channel, metadata=metadata))
+            except (SQLAlchemyError, DatabaseUnavailable) as store_error:
+                logger.error("REST message not handled, conversation store down: %s", store_error)
+                return response.json({"error": STORE_UNAVAILABLE}, status=503)
+            except Exception:
+                # as Rasa's RestInput: whatever the bot said before the failure still goes out
+                logger.exception("REST message from %s failed", sender_id)
+            return response.json(collector.messages)
 
         return webhook

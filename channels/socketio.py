@@ -18,11 +18,16 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
+
+from support.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
 MAX_SESSION_ID_CHARS = 128
+# shown by the widget as 消息没有发出：…; the seller sends it again
+STORE_UNAVAILABLE = "系统暂时无法保存对话，请稍后再发一次"
 
 
 def widget_event(message: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -104,15 +109,20 @@ class WidgetSocketIOInput(SocketIOInput):
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
-            await on_new_message(
-                UserMessage(
-                    data["message"],
-                    WidgetSocketIOOutput(sio, self.bot_message_evt),
-                    data["session_id"],
-                    input_channel=self.name(),
-                    metadata=metadata,
+            try:
+                await on_new_message(
+                    UserMessage(
+                        data["message"],
+                        WidgetSocketIOOutput(sio, self.bot_message_evt),
+                        data["session_id"],
+                        input_channel=self.name(),
+                        metadata=metadata,
+                    )
                 )
-            )
+            except (SQLAlchemyError, DatabaseUnavailable) as store_error:
+                logger.error("widget message not handled, conversation store down: %s",
+                             store_error)
+                await sio.emit("error", {"error": STORE_UNAVAILABLE}, room=sid)
 
         # these replace the handlers Rasa registered for the same events
         sio.on("session_request", session_request, namespace=self.namespace)

@@ -1,10 +1,10 @@
 """Held-out NLU evaluation: intent accuracy, macro-F1, mode-entity accuracy, confusions.
 
-Usage: python scripts/evaluate_nlu.py [MODEL] [HOLDOUT] [REPORT_JSON]
+Usage: python scripts/evaluate_nlu.py [--model M] [--holdout H] [--report JSON] [--confusion PNG]
 """
+import argparse
 import asyncio
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -46,6 +46,8 @@ async def evaluate(model_path: str, holdout_path: str) -> dict:
     correct = sum(g == p for g, p in zip(gold, predicted))
     confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
     return {
+        "gold": gold,
+        "predicted": predicted,
         "examples": len(gold),
         "intent_accuracy": correct / len(gold),
         "intent_macro_f1": f1_score(gold, predicted, average="macro", labels=sorted(set(gold))),
@@ -57,13 +59,49 @@ async def evaluate(model_path: str, holdout_path: str) -> dict:
     }
 
 
+def write_confusion_matrix(gold: list, predicted: list, path: Path, title: str) -> None:
+    """Rows: the intent the seller meant; columns: what the model said (counts)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted(set(gold) | set(predicted))
+    matrix = confusion_matrix(gold, predicted, labels=labels)
+    figure, axes = plt.subplots(figsize=(11, 10))
+    axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
+    axes.set_yticks(range(len(labels)), labels, fontsize=8)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("expected")
+    axes.set_title(title)
+    for row in range(len(labels)):
+        for column in range(len(labels)):
+            if matrix[row, column]:
+                colour = "white" if matrix[row, column] > matrix.max() / 2 else "black"
+                axes.text(column, row, matrix[row, column], ha="center", va="center",
+                          fontsize=7, color=colour)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 def main() -> None:
-    model = sys.argv[1] if len(sys.argv) > 1 else "models/faq.tar.gz"
-    holdout = sys.argv[2] if len(sys.argv) > 2 else "tests/nlu_holdout.yml"
-    report = asyncio.run(evaluate(model, holdout))
-    if len(sys.argv) > 3:
-        Path(sys.argv[3]).parent.mkdir(parents=True, exist_ok=True)
-        Path(sys.argv[3]).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="models/faq.tar.gz")
+    parser.add_argument("--holdout", default="tests/nlu_holdout.yml")
+    parser.add_argument("--report", type=Path, help="write the whole report as JSON")
+    parser.add_argument("--confusion", type=Path, help="write the confusion matrix as PNG")
+    args = parser.parse_args()
+    report = asyncio.run(evaluate(args.model, args.holdout))
+    if args.confusion:
+        write_confusion_matrix(report["gold"], report["predicted"], args.confusion,
+                               f"held-out intents: {Path(args.model).name}")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     summary = {k: report[k] for k in ("examples", "intent_accuracy", "intent_macro_f1", "mode_accuracy")}
     print(json.dumps(summary, ensure_ascii=False))
     for error in report["errors"]:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the project needs: Chromium for the browser tests, CJK fonts so it draws
-# Chinese, PostgreSQL for the ticket store's tests. Installed only when missing; apt's index
+# Chinese, PostgreSQL, Redis and nginx for the scale-out mode and its tests (started by them on
+# loopback, never as system services). Installed only when missing; apt's index
 # is refreshed first.
 set -euo pipefail
-PACKAGES=(chromium fonts-noto-cjk postgresql)
+PACKAGES=(chromium fonts-noto-cjk postgresql redis-server nginx-light)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -6,17 +6,22 @@ migrations in `support/migrations/`: `python -m support.db upgrade`.
 """
 import argparse
 import os
+import sys
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, exc, pool, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# A database that is starting (PostgreSQL beside the app) is waited for this long, no longer.
+CONNECT_TIMEOUT_S = float(os.environ.get("DATABASE_CONNECT_TIMEOUT_S") or 30)
+
 # Three processes share one SQLite file: a writer waits this long for another's lock.
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -28,6 +33,32 @@ def database_url() -> str:
     if url.startswith("postgres://"):  # as many hosts hand it out; SQLAlchemy wants postgresql://
         url = "postgresql://" + url[len("postgres://"):]
     return url
+
+
+class DatabaseUnavailable(RuntimeError):
+    pass
+
+
+def wait_for_database(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Returns once `url` accepts a connection; raises DatabaseUnavailable after timeout_s,
+    with a message that names the database (password hidden) and the driver's reason."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except exc.OperationalError as error:
+                if time.monotonic() >= deadline:
+                    shown = make_url(url).render_as_string(hide_password=True)
+                    reason = str(error.orig).strip().splitlines()[0]
+                    raise DatabaseUnavailable(
+                        f"database {shown} unreachable for {timeout_s:.0f} s: {reason}") from None
+                time.sleep(1)
+    finally:
+        engine.dispose()
 
 
 @lru_cache(maxsize=None)
@@ -89,7 +120,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m support.db", description=__doc__)
     parser.add_argument("command", choices=["upgrade", "current"])
     parser.add_argument("--url", help="default: DATABASE_URL, else sqlite support.db")
+    parser.add_argument("--wait", type=float, default=CONNECT_TIMEOUT_S,
+                        help="seconds to wait for the database to accept connections")
     args = parser.parse_args(argv)
+    try:
+        wait_for_database(args.url or database_url(), args.wait)
+    except DatabaseUnavailable as error:
+        sys.exit(f"support desk: {error}")
     if args.command == "upgrade":
         upgrade(args.url)
     else:

@@ -1,4 +1,4 @@
-"""Rasa event broker that feeds the support desk (endpoints.yml:
+"""Rasa event broker that feeds the support desk (endpoints, written by rasa_runtime/endpoints.py:
 `event_broker: {type: support.event_broker.SupportEventBroker}`; optional `url:` overrides
 DATABASE_URL).
 

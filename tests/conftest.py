@@ -1,9 +1,7 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -16,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
+from scripts.local_servers import free_port, wait_for_http
 from tests.fake_platform_api import FakePlatformAPI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,26 +72,6 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 START_TIMEOUT_S = 240
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.time() + START_TIMEOUT_S
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-
-
 # Channel secrets the running assistant is started with; tests sign requests with them.
 SLACK_TOKEN = "xoxb-test-token"
 SLACK_SIGNING_SECRET = "test-slack-signing-secret"
@@ -131,13 +110,6 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
     assert MODEL.exists(), "train first: make train"
     workdir = tmp_path_factory.mktemp("e2e")
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: support.tracker_store.BrokerStreamingSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
-        "event_broker:\n  type: support.event_broker.SupportEventBroker\n"
-    )
     log = workdir / "serve.log"
     database_url = f"sqlite:///{workdir / 'support.db'}"
     env = {
@@ -146,7 +118,7 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
         "SLACK_STAFF_WEBHOOK_URL": f"{fake_slack_api.url}/staff-webhook",
         "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "WEB_PORT": str(web_port),
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
-        "ENDPOINTS": str(endpoints), "CREDENTIALS": str(workdir / "credentials.yml"),
+        "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}", "RUN_DIR": str(workdir / "run"),
         "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
         "SLACK_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
         "SLACK_CHANNEL": SLACK_CHANNEL, "SLACK_API_URL": f"{fake_slack_api.url}/api/",
@@ -158,19 +130,21 @@ def assistant(tmp_path_factory, fake_slack_api, fake_wechat_api):
     server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
                               stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", server, log)
-        wait_until_up(f"http://127.0.0.1:{web_port}/", server, log)
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/", server, log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log, database_url)
+        for url in (f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{web_port}/",
+                    f"http://127.0.0.1:{rasa_port}/"):
+            wait_for_http(url, [server], START_TIMEOUT_S, log)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log,
+                        database_url, server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
 class Assistant:
-    def __init__(self, rasa_url: str, web_url: str, log: Path, database_url: str):
+    def __init__(self, rasa_url: str, web_url: str, log: Path, database_url: str, pid: int):
         self.rasa_url, self.web_url, self.log = rasa_url, web_url, log
         self.database_url = database_url
+        self.pid = pid  # serve.sh, whose children are the servers
 
 
 @pytest.fixture(scope="session")

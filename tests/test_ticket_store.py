@@ -2,10 +2,7 @@
 `postgres` user in a temp dir on a free port), schema from the Alembic migrations on both;
 and the event broker that feeds it."""
 import asyncio
-import os
-import pwd
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -18,42 +15,28 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from scripts.local_servers import PG_BIN, PostgresServer
 from support import db, store
 from support.event_broker import SupportEventBroker, facts_from_event
 from support.models import Base
-from tests.conftest import free_port
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 TABLES = {"tickets", "ticket_messages", "feedback", "conversation_events", "alembic_version"}
 
 
 # ---- databases ----
 
-def _as_postgres(command, **kwargs):
-    """PostgreSQL refuses to run as root: as root, run it as the `postgres` user."""
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--"] + command
-    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def postgres_server():
     if not (PG_BIN / "initdb").exists():
         pytest.skip("PostgreSQL 15 is not installed (scripts/install_system_packages.sh)")
+    # the server runs as the `postgres` user, who can't enter pytest's private temp dirs
     base = Path(tempfile.mkdtemp(prefix="ticket-store-pg-"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    data, port = base / "data", free_port()
-    _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
-                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
-                  "start"])
+    base.chmod(0o755)
+    server = PostgresServer(base).start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        yield server.url.rsplit("/", 1)[0]
     finally:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -436,10 +419,10 @@ def test_the_tracker_store_streams_each_event_once_and_stores_it(tmp_path, domai
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from support.tracker_store import BrokerStreamingSQLTrackerStore
+    from rasa_runtime.tracker_store import BrokerStreamingSQLTrackerStore
 
     broker = RecordingBroker()
-    config = EndpointConfig(type="support.tracker_store.BrokerStreamingSQLTrackerStore",
+    config = EndpointConfig(type="rasa_runtime.tracker_store.BrokerStreamingSQLTrackerStore",
                             dialect="sqlite", db=str(tmp_path / "tracker.db"))
     store_ = create_tracker_store(config, Domain.from_dict(domain), event_broker=broker)
     assert isinstance(store_, BrokerStreamingSQLTrackerStore)
