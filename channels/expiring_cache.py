@@ -11,9 +11,9 @@ class ExpiringCache:
     more than `max_items` are held.
 
     Process memory, so per Rasa process: the channels' retry detection and WeChat's numbered
-    options work as long as the platform reaches the same process, i.e. with one Rasa
-    instance (a later issue moves this state to Redis for scale-out). Used from the event
-    loop only, so no locking.
+    options work as long as the platform reaches the same process. Scaled out
+    (`make run-scaled`), nginx routes WeChat by the seller's openid for that reason; Slack's
+    retries may reach another replica. Used from the event loop only, so no locking.
     """
 
     def __init__(self, ttl_s: float, max_items: int = MAX_TRACKED,
