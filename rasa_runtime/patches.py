@@ -38,9 +38,7 @@ from support.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
-SERVICE_UNAVAILABLE_RESPONSE = "utter_service_unavailable"
-# said when the domain has no such response (it always should)
-SERVICE_UNAVAILABLE_TEXT = "抱歉，系统暂时出了点问题，没能处理您刚才的消息。请稍后再发一次。"
+SERVICE_UNAVAILABLE_RESPONSE = "utter_service_unavailable"  # its text is in domain.yml
 
 _installed = False
 
@@ -98,7 +96,8 @@ def _apologise_when_actions_fail(original_run):
                          self.name(), error)
             draft = await nlg.generate(SERVICE_UNAVAILABLE_RESPONSE, tracker,
                                        output_channel.name())
-            draft = draft or {"text": SERVICE_UNAVAILABLE_TEXT}
+            if not draft:
+                return []  # a domain without the response: Rasa's own silence
             draft["utter_action"] = SERVICE_UNAVAILABLE_RESPONSE
             return [create_bot_utterance(draft)]
 
