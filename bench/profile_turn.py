@@ -64,7 +64,7 @@ async def profile(model: str, action_url: str, conversations: int, turns: int) -
     env = {**os.environ, "ACTION_SERVER_URL": action_url,
            "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
            "DATABASE_URL": f"sqlite:///{workdir / 'support.db'}"}
-    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]  # read by the event broker
     from support.db import upgrade
 
     upgrade(env["DATABASE_URL"])

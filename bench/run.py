@@ -24,7 +24,7 @@ from typing import Dict, List
 import requests
 
 from bench.processes import peak_rss_mb
-from scripts.local_servers import free_port
+from scripts.local_servers import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
@@ -162,7 +162,7 @@ def serve_project(model: str) -> Dict:
     profile_servers = Servers("project-profile", [str(ROOT / "scripts" / "serve.sh"), "actions"],
                               env)
     try:
-        time.sleep(8)  # the action server's start
+        wait_for_http(f"http://127.0.0.1:{action_port}/health", [profile_servers.process])
         output = subprocess.run(
             [str(BIN / "python"), "-m", "bench.profile_turn", model,
              f"http://127.0.0.1:{action_port}/webhook"],

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
-import yaml
+from rasa_runtime.endpoints import write_private_yaml
 
 REST = "channels.rest.ValidatingRestInput"
 SOCKETIO = "channels.socketio.WidgetSocketIOInput"
@@ -68,9 +68,7 @@ def main(argv=None) -> None:
     parser.add_argument("--write", type=Path, required=True, help="credentials file to write")
     args = parser.parse_args(argv)
     credentials = channel_credentials(os.environ)
-    args.write.parent.mkdir(parents=True, exist_ok=True)
-    args.write.write_text(yaml.safe_dump(credentials, allow_unicode=True, sort_keys=False))
-    args.write.chmod(0o600)  # it holds secrets
+    write_private_yaml(args.write, credentials)
     print(f"channels on: {enabled_channels(credentials)}", file=sys.stderr)
 
 

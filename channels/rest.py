@@ -15,7 +15,6 @@ from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from support.db import DatabaseUnavailable
 
@@ -78,7 +77,7 @@ class ValidatingRestInput(RestInput):
             try:
                 await on_new_message(UserMessage(text, collector, sender_id,
                                                  input_channel=input_channel, metadata=metadata))
-            except (SQLAlchemyError, DatabaseUnavailable) as store_error:
+            except DatabaseUnavailable as store_error:  # raised by rasa_runtime/patches.py
                 logger.error("REST message not handled, conversation store down: %s", store_error)
                 return response.json({"error": STORE_UNAVAILABLE}, status=503)
             except Exception:

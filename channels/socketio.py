@@ -18,7 +18,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
-from sqlalchemy.exc import SQLAlchemyError
 
 from support.db import DatabaseUnavailable
 
@@ -119,7 +118,7 @@ class WidgetSocketIOInput(SocketIOInput):
                         metadata=metadata,
                     )
                 )
-            except (SQLAlchemyError, DatabaseUnavailable) as store_error:
+            except DatabaseUnavailable as store_error:  # raised by rasa_runtime/patches.py
                 logger.error("widget message not handled, conversation store down: %s",
                              store_error)
                 await sio.emit("error", {"error": STORE_UNAVAILABLE}, room=sid)

@@ -70,14 +70,19 @@ def describe(config: Mapping[str, Any]) -> str:
     return f"conversations: {store}, locks: {locks}, actions: {config['action_endpoint']['url']}"
 
 
+def write_private_yaml(path: Path, data: Mapping[str, Any]) -> None:
+    """Writes a file Rasa reads at start; readable by its owner only (it may hold secrets)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(dict(data), allow_unicode=True, sort_keys=False))
+    path.chmod(0o600)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", type=Path, required=True, help="endpoints file to write")
     args = parser.parse_args(argv)
     config = endpoints(os.environ)
-    args.write.parent.mkdir(parents=True, exist_ok=True)
-    args.write.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    args.write.chmod(0o600)  # a database URL may hold a password
+    write_private_yaml(args.write, config)
     print(describe(config), file=sys.stderr)
 
 

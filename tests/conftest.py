@@ -152,17 +152,31 @@ def rasa_url(assistant) -> str:
     return assistant.rasa_url
 
 
+def say(base_url: str, sender: str, text: str) -> list:
+    """One message through the REST channel; the bot's messages (the reply must be a 200)."""
+    response = requests.post(f"{base_url}/webhooks/rest/webhook", timeout=60,
+                             json={"sender": sender, "message": text})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def conversation_tracker(base_url: str, sender: str, api_token: str) -> dict:
+    """The conversation as Rasa's HTTP API shows it."""
+    response = requests.get(f"{base_url}/conversations/{sender}/tracker",
+                            params={"token": api_token}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 class Seller:
     """One conversation through the REST channel."""
 
     def __init__(self, base_url: str):
-        self.url = f"{base_url}/webhooks/rest/webhook"
+        self.base_url = base_url
         self.sender = f"seller-{uuid.uuid4().hex[:8]}"
 
     def say(self, text: str) -> list:
-        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return say(self.base_url, self.sender, text)
 
 
 def customs(messages: list, kind: str) -> list:

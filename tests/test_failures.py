@@ -10,11 +10,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from scripts.local_servers import wait_for_http
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, conversation_tracker, free_port, say, texts
 
 API_TOKEN = "test-failures-api-token"
 SERVICE_UNAVAILABLE = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))[
@@ -68,13 +67,6 @@ def parts(tmp_path_factory):
     actions.stop()
 
 
-def say(base_url: str, sender: str, message: str) -> list:
-    reply = requests.post(f"{base_url}/webhooks/rest/webhook", timeout=60,
-                          json={"sender": sender, "message": message})
-    assert reply.status_code == 200, reply.text
-    return reply.json()
-
-
 def answer_id(messages: list):
     return next((m["custom"].get("id") for m in messages if "custom" in m), None)
 
@@ -87,8 +79,7 @@ def test_action_server_killed_mid_conversation_the_seller_gets_an_apology_then_a
         apology = say(parts["url"], sender, "联合营销有什么风险")
         assert [m.get("text") for m in apology] == [SERVICE_UNAVAILABLE]
         # the question itself is kept in the conversation
-        events = requests.get(f"{parts['url']}/conversations/{sender}/tracker",
-                              params={"token": API_TOKEN}, timeout=10).json()["events"]
+        events = conversation_tracker(parts["url"], sender, API_TOKEN)["events"]
         assert "联合营销有什么风险" in [e.get("text") for e in events if e["event"] == "user"]
     finally:
         parts["actions"].start()
@@ -97,17 +88,15 @@ def test_action_server_killed_mid_conversation_the_seller_gets_an_apology_then_a
 
 def test_rasa_killed_and_restarted_keeps_the_conversation(parts):
     sender = f"failure-{uuid.uuid4().hex[:8]}"
-    opening = say(parts["url"], sender, "帮我推荐一个合作模式")
-    assert "品牌注册" in "\n".join(m.get("text", "") for m in opening)
+    assert "品牌注册" in texts(say(parts["url"], sender, "帮我推荐一个合作模式"))
     say(parts["url"], sender, "已经注册了")
     parts["rasa"].kill()
     parts["rasa"].start()
-    state = requests.get(f"{parts['url']}/conversations/{sender}/tracker",
-                         params={"token": API_TOKEN}, timeout=10).json()
+    state = conversation_tracker(parts["url"], sender, API_TOKEN)
     assert state["slots"]["brand_registered"] is True
     assert state["active_loop"].get("name") == "recommendation_form"
     # the form goes on from where it was: the next answer is read as an answer, no restart
-    follow_up = "\n".join(m.get("text", "") for m in say(parts["url"], sender, "跳过"))
+    follow_up = texts(say(parts["url"], sender, "跳过"))
     assert "品牌注册" not in follow_up and follow_up
 
 

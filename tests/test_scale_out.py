@@ -20,7 +20,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_runtime.lock_store import AtomicRedisLockStore
 from scripts.local_servers import PG_BIN, PostgresServer, wait_for_http
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, conversation_tracker, free_port, say, texts
 
 API_TOKEN = "test-scaled-api-token"
 FIRST_QUESTION = "品牌注册"  # the recommendation form's first question is about Brand Registry
@@ -69,30 +69,16 @@ def scaled():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def say(base_url: str, sender: str, message: str, expected_status: int = 200):
-    reply = requests.post(f"{base_url}/webhooks/rest/webhook", timeout=30,
-                          json={"sender": sender, "message": message})
-    assert reply.status_code == expected_status, reply.text
-    return reply.json()
-
-
-def joined(messages) -> str:
-    return "\n".join(m.get("text", "") for m in messages)
-
-
 def tracker(base_url: str, sender: str) -> dict:
-    reply = requests.get(f"{base_url}/conversations/{sender}/tracker",
-                         params={"token": API_TOKEN}, timeout=10)
-    assert reply.status_code == 200, reply.text
-    return reply.json()
+    return conversation_tracker(base_url, sender, API_TOKEN)
 
 
 def test_a_form_continues_whichever_replica_takes_each_message(scaled):
     first, second = scaled.replica_urls
     sender = f"scaled-{uuid.uuid4().hex[:8]}"
-    assert FIRST_QUESTION in joined(say(first, sender, "帮我推荐一个合作模式"))
+    assert FIRST_QUESTION in texts(say(first, sender, "帮我推荐一个合作模式"))
     # the answer reaches the other replica, which knows which question it answers
-    second_turn = joined(say(second, sender, "已经注册了"))
+    second_turn = texts(say(second, sender, "已经注册了"))
     assert FIRST_QUESTION not in second_turn.splitlines()[-1]
     assert tracker(first, sender)["slots"]["brand_registered"] is True
     # and back: the first replica sees what the second stored
