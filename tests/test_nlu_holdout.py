@@ -1,7 +1,9 @@
 """NLU quality on questions written apart from the training data.
 
-nlu_holdout.yml was written by someone who never saw data/nlu/, and is not used for tuning;
-lines that happened to coincide with training lines were removed from it.
+nlu_holdout.yml was written by someone who never saw data/nlu/. It is not used for tuning:
+its errors are never read, only its total after a change (tests/nlu_dev/ is for tuning).
+Lines that happened to coincide with training lines were removed from it before issue 6;
+since then, coinciding lines are removed from the training data instead.
 """
 import asyncio
 import json
@@ -13,7 +15,7 @@ from components.text_normalization import normalize_text
 from scripts.evaluate_nlu import evaluate
 from tests.conftest import ROOT
 
-ACCURACY_FLOOR = 0.95
+ACCURACY_FLOOR = 0.96
 MODEL = ROOT / "models" / "faq.tar.gz"
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}")
 _NOT_WORD = re.compile(r"[\W_]+")
