@@ -18,8 +18,8 @@ from typing import Dict
 
 STAGES = {
     "nlu": ("rasa.core.processor", "MessageProcessor", "parse_message"),
-    "tracker_load": ("rasa.core.tracker_store", "SQLTrackerStore", "retrieve"),
-    "tracker_save": ("rasa.core.tracker_store", "SQLTrackerStore", "save"),
+    "tracker_load": ("rasa_runtime.tracker_store", "BrokerStreamingSQLTrackerStore", "retrieve"),
+    "tracker_save": ("rasa_runtime.tracker_store", "BrokerStreamingSQLTrackerStore", "save"),
     "policies": ("rasa.core.processor", "MessageProcessor", "_predict_next_with_tracker"),
     "action_server": ("rasa.core.actions.action", "RemoteAction", "run"),
 }

@@ -7,8 +7,9 @@ the conversation (Rasa logs them but does not answer). That is how those message
 ticket. It also records the analytics behind the staff dashboard: messages, fallbacks, answers
 per knowledge area, recommendations per mode.
 
-`publish` runs on Rasa's event loop, so it only queues; a worker thread writes. A failure is
-logged and dropped, never raised into Rasa: the bot must keep answering when the desk is down.
+`publish` runs on Rasa's event loop, so it only queues; a worker thread writes what has
+queued up, in one transaction. A failure is logged and dropped, never raised into Rasa: the
+bot must keep answering when the desk is down.
 """
 import logging
 import queue
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 QUEUE_SIZE = 10_000
+BATCH_SIZE = 200
 CLOSE_TIMEOUT_S = 10
 
 Fact = Tuple[str, Dict[str, Any]]  # (kind of write, its arguments)
@@ -116,17 +118,52 @@ class SupportEventBroker(EventBroker):
 
     def _run(self) -> None:
         while True:
-            event = self._queue.get()
-            if event is None:
-                return
-            if "__flush__" in event:
-                event["__flush__"].set()
-                continue
-            try:
-                facts = facts_from_event(event)
-                if facts:
-                    with session_scope(self.url) as session:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_SIZE:  # what queued up meanwhile, written together
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            pending: List[Dict[str, Any]] = []
+            for event in batch:
+                if event is None or "__flush__" in event:
+                    self._write(pending)
+                    pending = []
+                    if event is None:
+                        return
+                    event["__flush__"].set()
+                else:
+                    pending.append(event)
+            self._write(pending)
+
+    def _write(self, events: List[Dict[str, Any]]) -> None:
+        """One transaction for the batch (a commit per event cost more than the writes under
+        load); if it fails, each event alone, so one bad event costs only itself."""
+        with_facts = [(event, facts) for event in events for facts in [self._facts(event)]
+                      if facts]
+        try:
+            if with_facts:
+                with session_scope(self.url) as session:
+                    for _, facts in with_facts:
                         for fact in facts:
                             write_fact(session, fact)
+            return
+        except Exception:
+            if len(with_facts) > 1:
+                logger.warning("support desk could not record %d events together; "
+                               "recording them one by one", len(with_facts))
+        for event, facts in with_facts:
+            try:
+                with session_scope(self.url) as session:
+                    for fact in facts:
+                        write_fact(session, fact)
             except Exception:
                 logger.exception("support desk could not record a %s event", event.get("event"))
+
+    @staticmethod
+    def _facts(event: Dict[str, Any]) -> List[Fact]:
+        try:
+            return facts_from_event(event)
+        except Exception:
+            logger.exception("support desk could not read a %s event", event.get("event"))
+            return []

@@ -382,6 +382,16 @@ def test_broker_adds_a_held_conversation_to_its_ticket_and_records_analytics(url
         assert [g["text"] for g in store.review_questions(session)] == ["asdf 啥"]
 
 
+def test_one_bad_event_in_a_batch_costs_only_itself(url):
+    broker = SupportEventBroker(url)
+    events = [user_event(f"s-{i}", "代运营怎么收费", intent="ask_cost") for i in range(4)]
+    events.insert(2, {**user_event("s-bad", "怎么收费"), "sender_id": {"not": "a string"}})
+    broker._write(events)  # what the worker does with events that queued up together
+    with db.session_scope(url) as session:
+        stats = store.daily_stats(session, days=1)[-1]
+    assert stats["messages"] == 4 and stats["conversations"] == 4
+
+
 def test_broker_failures_never_reach_rasa(tmp_path):
     broker = SupportEventBroker(f"sqlite:///{tmp_path / 'no-tables.db'}")  # not migrated
     broker.publish(user_event("s", "代运营怎么收费"))
@@ -439,3 +449,38 @@ def test_the_tracker_store_streams_each_event_once_and_stores_it(tmp_path, domai
     assert {e["sender_id"] for e in broker.published} == {"seller-1"}
     stored = asyncio.run(store_.retrieve("seller-1"))
     assert [e.type_name for e in stored.events] == ["user", "action", "bot"]
+
+
+def test_the_tracker_store_loads_the_latest_session_and_saves_after_it(tmp_path, domain):
+    from rasa.core.tracker_store import create_tracker_store
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    config = EndpointConfig(type="rasa_runtime.tracker_store.BrokerStreamingSQLTrackerStore",
+                            dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    store_ = create_tracker_store(config, Domain.from_dict(domain))
+    now = time.time()
+    first = [ActionExecuted("action_session_start", timestamp=now - 100),
+             SessionStarted(timestamp=now - 99), UserUttered("你好", timestamp=now - 98)]
+    asyncio.run(store_.save(DialogueStateTracker.from_events("seller-1", first)))
+    tracker = asyncio.run(store_.retrieve("seller-1"))  # as Rasa does before each message
+    assert [e.type_name for e in tracker.events] == ["session_started", "user"]
+    tracker.update(ActionExecuted("action_session_start", timestamp=now - 10))
+    tracker.update(SessionStarted(timestamp=now - 9))
+    tracker.update(UserUttered("代运营怎么收费", timestamp=now - 8))
+    asyncio.run(store_.save(tracker))
+
+    latest = asyncio.run(store_.retrieve("seller-1"))
+    assert [e.type_name for e in latest.events] == ["session_started", "user"]
+    assert latest.latest_message.text == "代运营怎么收费"
+    everything = asyncio.run(store_.retrieve_full_tracker("seller-1"))
+    assert len(everything.events) == 6
+
+    latest.update(ActionExecuted("action_answer_question", timestamp=now))
+    asyncio.run(store_.save(latest))  # only the new event is stored, once
+    asyncio.run(store_.save(latest))
+    assert [e.type_name for e in asyncio.run(store_.retrieve("seller-1")).events] == [
+        "session_started", "user", "action"]
+    assert asyncio.run(store_.retrieve("someone-else")) is None
