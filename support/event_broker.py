@@ -139,14 +139,15 @@ class SupportEventBroker(EventBroker):
     def _write(self, events: List[Dict[str, Any]]) -> None:
         """One transaction for the batch (a commit per event cost more than the writes under
         load); if it fails, each event alone, so one bad event costs only itself."""
-        with_facts = [(event, facts) for event in events for facts in [self._facts(event)]
-                      if facts]
+        with_facts = []
+        for event in events:
+            facts = self._facts(event)
+            if facts:
+                with_facts.append((event, facts))
+        if not with_facts:
+            return
         try:
-            if with_facts:
-                with session_scope(self.url) as session:
-                    for _, facts in with_facts:
-                        for fact in facts:
-                            write_fact(session, fact)
+            self._record([facts for _, facts in with_facts])
             return
         except Exception:
             if len(with_facts) > 1:
@@ -154,11 +155,15 @@ class SupportEventBroker(EventBroker):
                                "recording them one by one", len(with_facts))
         for event, facts in with_facts:
             try:
-                with session_scope(self.url) as session:
-                    for fact in facts:
-                        write_fact(session, fact)
+                self._record([facts])
             except Exception:
                 logger.exception("support desk could not record a %s event", event.get("event"))
+
+    def _record(self, facts_of_events: List[List[Fact]]) -> None:
+        with session_scope(self.url) as session:
+            for facts in facts_of_events:
+                for fact in facts:
+                    write_fact(session, fact)
 
     @staticmethod
     def _facts(event: Dict[str, Any]) -> List[Fact]:
