@@ -25,15 +25,10 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from support.db import wait_for_database
+from support.db import sqlite_pragmas, wait_for_database
 
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+# how long a write waits for another connection's lock: short, it is on the message path
+SQLITE_BUSY_TIMEOUT_S = 5
 
 
 class BrokerStreamingSQLTrackerStore(SQLTrackerStore):
@@ -49,8 +44,9 @@ class BrokerStreamingSQLTrackerStore(SQLTrackerStore):
             # (NullPool), which cost more than the queries. Rasa's store runs on its event
             # loop's thread only.
             self.engine = sa.create_engine(engine_url, poolclass=sa.pool.QueuePool,
-                                           connect_args={"check_same_thread": False})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+                                           connect_args={"check_same_thread": False,
+                                                         "timeout": SQLITE_BUSY_TIMEOUT_S})
+            sa.event.listen(self.engine, "connect", sqlite_pragmas)
         else:
             self.engine = sa.create_engine(engine_url, pool_pre_ping=True,
                                            **create_engine_kwargs(engine_url))

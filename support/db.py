@@ -71,12 +71,13 @@ def engine_for(url: str) -> Engine:
                                poolclass=pool.QueuePool if on_file else None,
                                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S,
                                              "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def sqlite_pragmas(dbapi_connection, _record) -> None:
+    """For every SQLite connection here, the support desk's and the tracker store's."""
     # WAL lets the console read while the broker writes; in WAL mode synchronous=NORMAL
     # loses nothing committed when a process dies (only on power loss); foreign keys are off
     # by default.

@@ -1,7 +1,8 @@
 """NLU quality on questions written apart from the training data.
 
 nlu_holdout.yml was written by someone who never saw data/nlu/. It is not used for tuning:
-its errors are never read, only its total after a change (tests/nlu_dev/ is for tuning).
+its errors are not read, only its total after a change (tests/nlu_dev/ is for tuning;
+README, "Intent accuracy", says where some were seen by accident).
 Lines that happened to coincide with training lines were removed from it before issue 6;
 since then, coinciding lines are removed from the training data instead.
 """
