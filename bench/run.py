@@ -5,9 +5,9 @@ Baseline: the same training data and domain trained with Rasa's default pipeline
 `rasa run` with Rasa's SQLite tracker store, and the same action server.
 
 For each: training time, NLU accuracy and macro-F1 on both held-out sets, time from start to
-the first answer, REST latency (sequential, 20 conversations of 10 messages), throughput and latency at
-16 and 64 concurrent conversations (load from a second process, `bench/load.py`), and each
-process's peak RSS. For the project also the time per stage of a message
+the first answer, REST latency (sequential, 20 conversations of 10 messages), throughput and
+latency at 16 and 64 concurrent conversations (load from a second process, `bench/load.py`),
+and each process's peak RSS. For the project also the time per stage of a message
 (`bench/profile_turn.py`). Writes reports/bench.json, reports/bench.md and the confusion
 matrices under reports/bench/.
 """
