@@ -4,7 +4,8 @@ Each simulated seller is one conversation that sends its messages one after the 
 seller waits for the answer before typing on); `--sellers` conversations in all,
 `--concurrency` of them at once (1: sequential latency). Messages are the seller questions
 of the dev set (not the held-out sets, which a load run's logs would show), so every one goes
-through NLU, the policies and an action server call. Bounded by `--messages` per seller and by `--time-limit`; loopback only.
+through NLU, the policies and an action server call. Bounded by `--messages` per seller and by
+`--time-limit`; loopback only.
 Prints one JSON object: counts, errors, latency percentiles (ms) and messages per second.
 """
 import argparse
