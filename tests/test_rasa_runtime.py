@@ -97,3 +97,62 @@ def test_a_conversation_store_error_surfaces_instead_of_an_empty_conversation_in
         asyncio.run(store.retrieve("seller"))
     with pytest.raises(DatabaseUnavailable):
         asyncio.run(store.save(DialogueStateTracker("seller", [])))
+
+
+DIET_TRAINING = {
+    "ask_cost": ["fee per month", "how much fee", "monthly fee please", "what fee"],
+    "ask_risk": ["any risk", "is it risky", "risk of suspension", "what risk"],
+    "greet": ["hello", "hi there", "good morning", "hello bot"],
+}
+
+
+def test_diet_loaded_for_prediction_predicts_exactly_as_rasa_s_own_load(tmp_path, monkeypatch):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+        CountVectorsFeaturizer)
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from rasa.utils.tensorflow.models import RasaModel
+
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), storage, Resource("cvf"), context)
+    data = TrainingData([Message(data={"text": text, "intent": intent})
+                         for intent, texts in DIET_TRAINING.items() for text in texts])
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    config = {**DIETClassifier.get_default_config(), "epochs": 3, "random_seed": 1,
+              "number_of_transformer_layers": 1, "transformer_size": 32,
+              "entity_recognition": False}
+    DIETClassifier.create(config, storage, Resource("diet"), context).train(data)
+
+    def load_and_predict(load):
+        monkeypatch.setattr(RasaModel, "load", classmethod(load))
+        diet = DIETClassifier.load(config, storage, Resource("diet"), context)
+        messages = [Message(data={"text": text})
+                    for text in ("risk of fee", "hello", "good fee", "unseen words")]
+        tokenizer.process(messages)
+        featurizer.process(messages)
+        diet.process(messages)
+        weights = {w.name: w.numpy() for w in diet.model.weights}
+        optimizer = getattr(diet.model, "optimizer", None)
+        optimizer_variables = len(optimizer.variables()) if optimizer else 0
+        return [m.get("intent_ranking") for m in messages], weights, optimizer_variables
+
+    rankings, weights, optimizer_variables = load_and_predict(patches._rasa_model_load)
+    light_rankings, light_weights, light_optimizer_variables = load_and_predict(
+        patches._load_for_prediction)
+
+    assert light_rankings == rankings
+    assert light_weights.keys() <= weights.keys() and light_weights
+    for name, value in light_weights.items():
+        assert (value == weights[name]).all(), name
+    # the optimizer's slots: what Rasa's load creates and prediction never needs
+    assert optimizer_variables > 0 and light_optimizer_variables == 0
