@@ -1,0 +1,60 @@
+"""make bench's report, offline: the pooled held-out file, the targets and the Markdown table
+(the run itself takes 45 minutes, so its last step is checked here)."""
+from rasa.shared.nlu.training_data.loading import load_data
+
+from bench import run
+
+
+def _report(accuracies, baseline_accuracies, total_mb=1100):
+    sets = [{"set": f"set_{i}", "examples": 100, "accuracy": a, "macro_f1": a,
+             "baseline_accuracy": b, "baseline_macro_f1": b}
+            for i, (a, b) in enumerate(zip(accuracies, baseline_accuracies))]
+    load = {"concurrency": 16, "msgs_per_s": 30.0, "p95_ms": 700.0, "baseline_msgs_per_s": 14.0,
+            "baseline_p95_ms": 1400.0,
+            "by_concurrency": [{"concurrency": 16, "msgs_per_s": 30.0, "p95_ms": 700.0,
+                                "errors": 0, "baseline_msgs_per_s": 14.0,
+                                "baseline_p95_ms": 1400.0, "baseline_errors": 0}]}
+    return {"nlu": {"holdout_accuracy": sum(accuracies) / len(accuracies),
+                    "holdout_macro_f1": 0.9, "baseline_accuracy": 0.88,
+                    "baseline_macro_f1": 0.88, "examples": 100 * len(sets), "sets": sets},
+            "latency_ms": {"p50": 40, "p95": 50, "p99": 60},
+            "baseline_latency_ms": {"p50": 60, "p95": 100, "p99": 150}, "load": load,
+            "train_s": 600, "baseline_train_s": 1700, "cold_start_s": 25,
+            "baseline_cold_start_s": 23,
+            "rss_mb": {"rasa": total_mb - 170, "action_server": 123, "web_app": 47,
+                       "total": total_mb},
+            "baseline_rss_mb": {"rasa": 1276, "action_server": 128, "total": 1404},
+            "time_per_message_ms": {"messages": 200, "total_ms": 27.0, "stages_ms": {"nlu": 12}},
+            "machine": {"cpus": 2, "python": "3.10"}}
+
+
+def test_the_pooled_file_holds_every_held_out_example_and_rasa_reads_it(tmp_path):
+    pooled = load_data(str(run.pooled_holdout(tmp_path / "all.yml")))
+    expected = sum(len(load_data(str(path)).intent_examples) for path in run.HOLDOUTS)
+    assert len(pooled.intent_examples) == expected > 700
+    assert pooled.intents == set().union(*(load_data(str(p)).intents for p in run.HOLDOUTS))
+
+
+def test_the_accuracy_target_holds_only_when_every_set_reaches_it():
+    assert run.targets_met(_report([0.98, 0.975], [0.9, 0.9]))[
+        "held-out accuracy >= 97% and above baseline, on every set"]
+    assert not run.targets_met(_report([0.99, 0.96], [0.9, 0.9]))[
+        "held-out accuracy >= 97% and above baseline, on every set"]
+    assert not run.targets_met(_report([0.98, 0.98], [0.9, 0.985]))[
+        "held-out accuracy >= 97% and above baseline, on every set"]
+
+
+def test_memory_and_throughput_targets_follow_the_figures():
+    met = run.targets_met(_report([0.98], [0.9], total_mb=1100))
+    assert met["memory <= 1.5 GB"] and met["16 concurrent >= 2x baseline throughput"]
+    assert not run.targets_met(_report([0.98], [0.9], total_mb=1600))["memory <= 1.5 GB"]
+
+
+def test_the_markdown_table_has_a_row_per_held_out_set_and_the_targets():
+    report = _report([0.98, 0.91], [0.9, 0.88])
+    report["targets"] = run.targets_met(report)
+    table = run.markdown(report)
+    assert "`set_0.yml` (100 q): accuracy / macro-F1 | 98.0% / 0.980 | 90.0% / 0.900 |" in table
+    assert "`set_1.yml` (100 q)" in table
+    assert "- NOT met: held-out accuracy >= 97% and above baseline, on every set" in table
+    assert "- met: memory <= 1.5 GB" in table
