@@ -6,10 +6,11 @@ Baseline: the same training data and domain trained with Rasa's default pipeline
 
 For each: training time, NLU accuracy and macro-F1 on each held-out set and on all of them
 pooled, time from start to the first answer, REST latency (sequential, 20 conversations of 10
-messages), throughput and latency at 16 and 64 concurrent conversations (load from a second
-process, `bench/load.py`), and each process's peak RSS. For the project also the time per
-stage of a message (`bench/profile_turn.py`). Writes reports/bench.json, reports/bench.md and
-the confusion matrices under reports/bench/.
+messages, three runs: the run with the median p95 is reported, with each run's p95), throughput
+and latency at 16 and 64 concurrent conversations (load from a second process, `bench/load.py`),
+and each process's peak RSS. For the project also the time per stage of a message
+(`bench/profile_turn.py`). Writes reports/bench.json, reports/bench.md and the confusion
+matrices under reports/bench/.
 """
 import json
 import os
@@ -34,9 +35,11 @@ BIN = ROOT / ".venv" / "bin"
 # each written blind, later ones seen less (README, "Intent accuracy"); the headline figure is
 # all of them pooled, and the accuracy target must hold on each
 HOLDOUTS = [ROOT / "tests" / f"{name}.yml" for name in ("nlu_holdout", "nlu_holdout_2",
-                                                        "nlu_holdout_3")]
+                                                        "nlu_holdout_3", "nlu_holdout_4")]
 START_TIMEOUT_S = 300
 SEQUENTIAL = dict(concurrency=1, sellers=20, messages=10)
+# one slow minute on a shared machine should not decide the p95: repeat, report the median run
+SEQUENTIAL_RUNS = 3
 LOADS = [dict(concurrency=16, sellers=16, messages=15), dict(concurrency=64, sellers=64, messages=5)]
 LOAD_TIME_LIMIT_S = 120
 TARGETS = {"holdout_accuracy": 0.97, "p95_ms": 60, "throughput_ratio_16": 2.0, "memory_mb": 1536}
@@ -152,13 +155,20 @@ def load(rasa_url: str, concurrency: int, sellers: int, messages: int) -> Dict:
     return json.loads(output)
 
 
+def median_run(runs: List[Dict]) -> Dict:
+    """The run whose p95 is the median of the runs', with every run's p95 beside it."""
+    middle = sorted(runs, key=lambda run: run["p95_ms"])[len(runs) // 2]
+    return {**middle, "runs_p95_ms": [run["p95_ms"] for run in runs]}
+
+
 def measure_serving(name: str, servers: Servers, rasa_url: str) -> Dict:
     try:
         cold_start_s = first_answer_s(rasa_url, servers)
         log(f"{name}: first answer {cold_start_s} s after start")
         load(rasa_url, 1, 5, 4)  # warm-up, not counted
-        sequential = load(rasa_url, **SEQUENTIAL)
-        log(f"{name}: sequential p50 {sequential['p50_ms']} p95 {sequential['p95_ms']} ms")
+        sequential = median_run([load(rasa_url, **SEQUENTIAL) for _ in range(SEQUENTIAL_RUNS)])
+        log(f"{name}: sequential p50 {sequential['p50_ms']} p95 {sequential['p95_ms']} ms "
+            f"(median run; p95 of each run {sequential['runs_p95_ms']})")
         loads = []
         for settings in LOADS:
             result = load(rasa_url, **settings)
@@ -233,8 +243,11 @@ def summary(project: Dict, baseline: Dict) -> Dict:
                 "sets": [{**p, "baseline_accuracy": b["accuracy"],
                           "baseline_macro_f1": b["macro_f1"]}
                          for p, b in zip(project["nlu"]["sets"], baseline["nlu"]["sets"])]},
-        "latency_ms": {k: project["sequential"][f"{k}_ms"] for k in ("p50", "p95", "p99")},
-        "baseline_latency_ms": {k: baseline["sequential"][f"{k}_ms"] for k in ("p50", "p95", "p99")},
+        "latency_ms": {**{k: project["sequential"][f"{k}_ms"] for k in ("p50", "p95", "p99")},
+                       "runs_p95": project["sequential"]["runs_p95_ms"]},
+        "baseline_latency_ms": {
+            **{k: baseline["sequential"][f"{k}_ms"] for k in ("p50", "p95", "p99")},
+            "runs_p95": baseline["sequential"]["runs_p95_ms"]},
         "load": {"concurrency": 16, "msgs_per_s": load_16["msgs_per_s"],
                  "p95_ms": load_16["p95_ms"], "baseline_msgs_per_s": baseline_16["msgs_per_s"],
                  "baseline_p95_ms": baseline_16["p95_ms"],
@@ -281,8 +294,10 @@ def markdown(report: Dict) -> str:
               f"{s['baseline_accuracy']:.1%} / {s['baseline_macro_f1']:.3f}")
              for s in nlu["sets"]]
     rows += [
-        ("REST latency p50 / p95 / p99 (ms, sequential)",
+        (f"REST latency p50 / p95 / p99 (ms, sequential, median of {len(lat['runs_p95'])} runs)",
          f"{lat['p50']} / {lat['p95']} / {lat['p99']}", f"{blat['p50']} / {blat['p95']} / {blat['p99']}"),
+        ("p95 of each sequential run (ms)", " / ".join(map(str, lat["runs_p95"])),
+         " / ".join(map(str, blat["runs_p95"]))),
     ]
     for row in load["by_concurrency"]:
         rows.append((f"{row['concurrency']} concurrent: msgs/s (p95 ms)",
