@@ -49,7 +49,7 @@ validate: install
 test: validate train
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations \
 	  --fail-on-prediction-errors --out reports/conversations
-	$(BIN)/python -m pytest tests; status=$$?; \
+	$(BIN)/python -m pytest tests --durations=15; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 # The project beside a baseline (Rasa's default config): accuracy, latency, load, memory.

@@ -3,10 +3,11 @@
 The lexicon is Rasa training data (data/nlu/lexicon.yml): each `synonym` maps surface forms to a
 canonical value, and each `lookup` named after an entity lists the canonical values it owns.
 Matching is per character on pinyin (token.norm_), so homophone typos typed with a pinyin IME
-(代运映, 联合营消) still match. Plain functions: tests call them without Rasa.
+(代运映, 联合营消) still match. A homophone that cuts a real word in two is a coincidence, not a
+typo (有个|互补 sounds like 个护), and is dropped. Plain functions: tests call them without Rasa.
 """
 import re
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Set
 
 import spacy
 from spacy.language import Language
@@ -66,11 +67,40 @@ def _inside_latin_word(text: str, start: int, end: int) -> bool:
     )
 
 
+def _lexicon_surfaces(nlp: Language) -> Set[str]:
+    """The ruler's surface forms as written (cached on the pipeline)."""
+    surfaces = getattr(nlp, "_lexicon_surfaces", None)
+    if surfaces is None:
+        patterns = nlp.get_pipe("entity_ruler").patterns
+        surfaces = {p["pattern"].lower() for p in patterns if isinstance(p["pattern"], str)}
+        nlp._lexicon_surfaces = surfaces
+    return surfaces
+
+
+def _cuts_a_word(text: str, start: int, end: int) -> bool:
+    """True when a span starts or ends inside a jieba dictionary word of the text."""
+    import jieba
+
+    jieba.dt.check_initialized()
+    position = 0
+    for word in jieba.lcut(text):
+        word_start, word_end = position, position + len(word)
+        position = word_end
+        if jieba.dt.FREQ.get(word, 0) <= 0:
+            continue  # not a dictionary word: an unknown (often misspelt) run of characters
+        if word_start < start < word_end or word_start < end < word_end:
+            return True
+    return False
+
+
 def extract_entities(nlp: Language, text: str) -> List[Dict]:
     """Entities in Rasa's format, offsets into `text` (already normalised)."""
     entities = []
     for span in nlp(text).ents:
         if _inside_latin_word(text, span.start_char, span.end_char):
+            continue
+        homophone = span.text.lower() not in _lexicon_surfaces(nlp)
+        if homophone and _cuts_a_word(text, span.start_char, span.end_char):
             continue
         entities.append(
             {

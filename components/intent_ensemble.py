@@ -47,10 +47,11 @@ class DietLogisticEnsemble(LogisticRegressionClassifier):
         return {
             **LogisticRegressionClassifier.get_default_config(),
             "diet_weight": 0.7,
-            # Weaker regularisation than sklearn's C=1 and enough iterations to converge
-            # on ~50k n-gram features.
+            # Weaker regularisation than sklearn's C=1. lbfgs has converged by 300
+            # iterations (the same predictions on five sets as with 3000, in half the
+            # training time); 100 lost a question on the dev set.
             "C": 10.0,
-            "max_iter": 3000,
+            "max_iter": 300,
         }
 
     def __init__(

@@ -18,7 +18,11 @@ def _expected_modes(example) -> list:
 
 
 async def evaluate(model_path: str, holdout_path: str) -> dict:
-    agent = Agent.load(model_path)
+    return await evaluate_agent(Agent.load(model_path), holdout_path)
+
+
+async def evaluate_agent(agent: Agent, holdout_path: str) -> dict:
+    """The report for a loaded model (tests evaluate several sets with one load)."""
     examples = load_data(holdout_path).intent_examples
     gold, predicted, mode_hits, mode_total, errors = [], [], 0, 0, []
     for example in examples:

@@ -62,6 +62,8 @@ def entities(nlp, text):
         ("代運營的費用", [("mode", "agency", "代运营")]),  # traditional
         ("代运映靠谱吗", [("mode", "agency", "代运映")]),  # homophone typo
         ("联合营消怎么做", [("mode", "co_marketing", "联合营消")]),
+        # sounds like 个护 but cuts 有个|互补: a coincidence, not a typo
+        ("我们有个互补品牌", []),
         ("店铺托管多少钱", [("mode", "agency", "店铺托管")]),
         ("Co-Op的门槛", [("mode", "amazon_coop", "Co-Op")]),
         ("那亚马逊联合运营呢", [("mode", "amazon_coop", "亚马逊联合运营")]),  # longest match
