@@ -67,36 +67,50 @@ def _events_of_session(events: Sequence[Dict]) -> List[Dict]:
     return list(events[starts[-1] + 1:] if starts else events)
 
 
-def counts_as_fallback(user_event: Dict, action_before: Optional[str]) -> bool:
-    """A message the bot could not place: nlu_fallback with text in it (an emoji or an empty
-    message only gets a prompt to type), or "都不是" right after the offered candidates."""
+def counts_as_fallback(user_event: Dict, action_before: Optional[str], actions_after: Sequence[str]) -> bool:
+    """A message the bot could not place: one it answered with the disambiguation action (an
+    nlu_fallback, or an `inform` outside the questionnaire with nothing readable) that has text
+    in it (an emoji or an empty message only gets a prompt to type), or "都不是" right after
+    the offered candidates."""
     from components.text_normalization import has_meaningful_text
 
-    intent = _intent(user_event)
-    if intent == FALLBACK_INTENT:
-        return has_meaningful_text(user_event.get("text"))
-    return intent == "deny" and action_before == DISAMBIGUATION_ACTION
+    if _intent(user_event) == "deny" and action_before == DISAMBIGUATION_ACTION:
+        return True
+    return DISAMBIGUATION_ACTION in actions_after and has_meaningful_text(user_event.get("text"))
+
+
+def _turns(events: Sequence[Dict]) -> List[Tuple[Dict, Optional[str], List[str]]]:
+    """Each seller message as (user event, the bot action just before it, the bot actions
+    after it)."""
+    turns: List[Tuple[Dict, Optional[str], List[str]]] = []
+    last_action = None
+    for event in events:
+        if event.get("event") == "user":
+            turns.append((event, last_action, []))
+        elif event.get("event") == "action" and event.get("name") != "action_listen":
+            last_action = event.get("name")
+            if turns:
+                turns[-1][2].append(last_action)
+    return turns
 
 
 def is_repeated_fallback(events: Sequence[Dict]) -> bool:
-    """True when the latest seller message is a fallback and so was the one before it."""
-    turns: List[Tuple[Dict, Optional[str]]] = []  # (user event, the bot action just before it)
-    last_action = None
-    for event in _events_of_session(events):
-        if event.get("event") == "user":
-            turns.append((event, last_action))
-        elif event.get("event") == "action" and event.get("name") != "action_listen":
-            last_action = event.get("name")
+    """Asked by the disambiguation action about the message it is answering: True when the
+    seller message before it could not be placed either."""
+    turns = _turns(_events_of_session(events))
     if len(turns) < 2:
         return False
-    return all(counts_as_fallback(event, before) for event, before in turns[-2:])
+    latest, before_latest = turns[-1], turns[-2]
+    return counts_as_fallback(latest[0], latest[1], latest[2] + [DISAMBIGUATION_ACTION]) \
+        and counts_as_fallback(*before_latest)
 
 
 def context_category(events: Sequence[Dict], question_type: Optional[str] = None) -> str:
-    """The knowledge area (question type) or intent group the seller was last on."""
+    """The knowledge area (question type) or intent group the seller was last on; messages
+    the bot could not place say nothing about it."""
     question_types = knowledge_base().question_types
-    for event in reversed(events):
-        if event.get("event") != "user":
+    for event, _, actions_after in reversed(_turns(events)):
+        if DISAMBIGUATION_ACTION in actions_after:
             continue
         intent = _intent(event)
         if intent in question_types:

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq_actions import send
@@ -24,6 +24,7 @@ from actions.recommendation_messages import (
 )
 
 RESET_ACTION = "action_reset_profile"
+FORM_NAME = "recommendation_form"
 # Commands are never read as answers: the form lets them through (rejects), so the restart,
 # stop, why or handoff rules take over.
 COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human",
@@ -144,3 +145,19 @@ class ActionResetProfile(Action):
             SlotSet("recommendation", None),
             SlotSet("requested_slot", None),
         ]
+
+
+class ActionTakeProfileInformation(Action):
+    """`inform` outside the questionnaire: details of the seller's situation (`日均五十单，做美国站`)
+    start it, or update a recommendation already given; a message with nothing the profile
+    parser reads (`嗯`, `xyz abc`) is one the bot could not place, so the disambiguation action
+    (the rule's next step) answers it and counts it towards a handoff."""
+
+    def name(self) -> Text:
+        return "action_take_profile_information"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        latest = tracker.latest_message
+        if extract_profile(latest.get("text") or "", latest.get("entities") or []):
+            return [FollowupAction(FORM_NAME)]
+        return []

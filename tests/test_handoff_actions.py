@@ -174,6 +174,16 @@ def test_a_second_fallback_in_a_row_hands_off(database, dispatcher, domain):
     assert "没能理解" in dispatcher.messages[0]["text"]
 
 
+def test_two_unreadable_details_outside_the_questionnaire_hand_off(dispatcher, domain):
+    # `嗯` read as inform outside the form: action_take_profile_information found nothing,
+    # so the rule's disambiguation answered it; the same again is the second in a row
+    history = [user("嗯", "inform"), action("action_take_profile_information"),
+               action("action_disambiguate"), bot("您是想问……"), action("action_listen")]
+    tracker = make_tracker("inform", text="xyz abc", ranking=RANKING, events=history)
+    events = ActionDisambiguate().run(dispatcher, tracker, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_handoff"}]
+
+
 def test_none_of_the_candidates_then_another_fallback_hands_off(dispatcher, domain):
     history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
                action("action_listen"), user("都不是", "deny"), action("utter_rephrase"),

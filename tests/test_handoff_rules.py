@@ -189,6 +189,12 @@ def test_trigger_from_the_intent():
     ([user("联合营销适合我吗", "ask_who_fits"), action("action_answer_question"), LISTEN,
       user("不是", "deny"), action("utter_rephrase"), LISTEN,
       user("qwer 那个东西", "nlu_fallback")], False),
+    # an inform outside the questionnaire with nothing readable was answered as not understood
+    ([user("嗯", "inform"), action("action_take_profile_information"),
+      action("action_disambiguate"), LISTEN, user("qwer 那个东西", "nlu_fallback")], True),
+    # an inform with the seller's details started the questionnaire: understood
+    ([user("日均五十单", "inform"), action("action_take_profile_information"),
+      action("recommendation_form"), LISTEN, user("qwer 那个东西", "nlu_fallback")], False),
     # an emoji has no text to misunderstand: it only gets a prompt to type
     ([user("👍", "nlu_fallback"), action("action_disambiguate"), LISTEN,
       user("qwer 那个东西", "nlu_fallback")], False),
@@ -209,6 +215,11 @@ def test_category_is_the_last_knowledge_area_or_intent_group():
         == "recommendation"
     assert context_category([user("那联合运营呢", "choose_mode")], "ask_cost") == "ask_cost"
     assert context_category([user("你好", "greet"), user("转人工", "request_human")]) == "general"
+    # `嗯` read as inform but not understood is not a recommendation topic
+    assert context_category([user("代运营怎么收费", "ask_cost"), action("action_answer_question"),
+                             user("嗯", "inform"), action("action_take_profile_information"),
+                             action("action_disambiguate"), user("xyz", "nlu_fallback"),
+                             action("action_disambiguate")]) == "ask_cost"
 
 
 def test_transcript_keeps_the_last_ten_messages_with_authors():

@@ -5,6 +5,7 @@ from actions.recommendation_actions import (
     ActionExplainRecommendation,
     ActionRecommend,
     ActionResetProfile,
+    ActionTakeProfileInformation,
     ValidateRecommendationForm,
     profile_fields,
 )
@@ -146,3 +147,22 @@ def test_restart_clears_the_profile_and_the_recommendation(dispatcher):
     events = ActionResetProfile().run(dispatcher, make_tracker("restart_recommendation"), {})
     assert all(value is None for value in slots(events).values())
     assert set(slots(events)) >= set(profile_fields()) | {"recommendation"}
+
+
+def take_outside_the_form(tracker, dispatcher):
+    return ActionTakeProfileInformation().run(dispatcher, tracker, DOMAIN)
+
+
+def test_details_outside_the_form_start_the_questionnaire(dispatcher):
+    tracker = make_tracker("inform", text="我们日均五十单左右，做美国站", slots=empty_profile(),
+                           entities=[{"entity": "marketplace", "value": "US"}])
+    events = take_outside_the_form(tracker, dispatcher)
+    assert events == [{"event": "followup", "timestamp": None, "name": "recommendation_form"}]
+    assert dispatcher.messages == []  # the form acknowledges what it read
+
+
+def test_nothing_readable_outside_the_form_is_left_to_the_not_understood_rule(dispatcher):
+    for text in ("嗯", "xyz abc", "没有"):
+        tracker = make_tracker("inform", text=text, slots=empty_profile())
+        assert take_outside_the_form(tracker, dispatcher) == [], text
+    assert dispatcher.messages == []
