@@ -98,9 +98,10 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionDisambiguate(Action):
-    """Low confidence or a near tie: offer the top candidates, or ask for text. The second
-    message in a row the bot can't place (a fallback, or "都不是" to the candidates) goes to a
-    person instead."""
+    """Low confidence or a near tie: offer the top candidates; with none, say it is off-topic
+    when out_of_scope was plausible, else ask to rephrase; ask for text when there is none.
+    The second message in a row the bot can't place (a fallback, or "都不是" to the candidates)
+    goes to a person instead."""
 
     def name(self) -> Text:
         return "action_disambiguate"
@@ -116,17 +117,19 @@ class ActionDisambiguate(Action):
             return [FollowupAction(HANDOFF_ACTION)]
         modes = mentioned_modes(latest)
         mode = modes[0] if len(modes) == 1 else None
-        ranking = [
+        plausible = [
             r["name"]
             for r in latest.get("intent_ranking") or []
-            if r.get("name") not in NOT_CANDIDATES
-            and r.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+            if r.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ]
+        ranking = [name for name in plausible if name not in NOT_CANDIDATES]
         message = disambiguation_message(
             knowledge_base(), [(name, mode) for name in ranking[:MAX_CANDIDATES]]
         )
-        if message is None:
-            dispatcher.utter_message(response="utter_out_of_scope")
-        else:
+        if message is not None:
             send(dispatcher, message)
+        elif "out_of_scope" in plausible:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:  # `嗯`, `xyz abc`: nothing to offer and nothing to say it is off-topic
+            dispatcher.utter_message(response="utter_rephrase")
         return []

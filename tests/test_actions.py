@@ -173,6 +173,15 @@ def test_a_fallback_with_no_usable_candidate_says_it_is_out_of_scope(dispatcher,
     assert messages[0]["response"] == "utter_out_of_scope"
 
 
+def test_a_message_with_no_candidate_and_nothing_off_topic_is_asked_to_be_rephrased(dispatcher, domain):
+    # `嗯` read as inform outside the questions, with nothing the profile parser reads
+    ranking = [{"name": "inform", "confidence": 0.76}, {"name": "greet", "confidence": 0.07},
+               {"name": "out_of_scope", "confidence": 0.01}]
+    tracker = make_tracker("inform", [], "嗯", ranking=ranking)
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert messages[0]["response"] == "utter_rephrase"
+
+
 def test_a_comparison_of_one_aspect_answers_with_that_aspects_passages(dispatcher, domain):
     tracker = make_tracker("ask_compare", ["co_marketing", "agency"], "两者控制权有什么不同")
     tracker.latest_message["entities"].append({"entity": "aspect", "value": "control"})
