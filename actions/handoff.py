@@ -67,7 +67,9 @@ def _events_of_session(events: Sequence[Dict]) -> List[Dict]:
     return list(events[starts[-1] + 1:] if starts else events)
 
 
-def counts_as_fallback(user_event: Dict, action_before: Optional[str], actions_after: Sequence[str]) -> bool:
+def counts_as_fallback(
+    user_event: Dict, action_before: Optional[str], actions_after: Sequence[str]
+) -> bool:
     """A message the bot could not place: one it answered with the disambiguation action (an
     nlu_fallback, or an `inform` outside the questionnaire with nothing readable) that has text
     in it (an emoji or an empty message only gets a prompt to type), or "都不是" right after

@@ -1,8 +1,7 @@
 """Recommendation through the REST channel: a seller answering in free text, repairs."""
 import pytest
-import yaml
 
-from tests.conftest import ROOT, Seller, customs, texts
+from tests.conftest import Seller, customs, texts
 
 MAX_BOT_TURNS = 8
 
@@ -109,22 +108,21 @@ def test_stopping_ends_the_questions_and_faq_still_works(rasa_url):
     assert [a["id"] for a in customs(seller.say("联合运营怎么收费"), "answer")] == ["coop_cost"]
 
 
-def questionnaire_questions():
+def questionnaire_questions(domain):
     """The texts of the form's questions (domain.yml's utter_ask_* responses)."""
-    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-    return [variant["text"] for name, variants in responses.items() if name.startswith("utter_ask_")
-            for variant in variants]
+    return [variant["text"] for name, variants in domain["responses"].items()
+            if name.startswith("utter_ask_") for variant in variants]
 
 
 @pytest.mark.parametrize("text", ["嗯", "xyz abc", "好吧", "随便问问"])
-def test_a_message_that_says_nothing_neither_starts_nor_stops_the_questions(rasa_url, text):
+def test_a_message_that_says_nothing_neither_starts_nor_stops_the_questions(rasa_url, domain, text):
     replies = texts(Seller(rasa_url).say(text))
     assert replies.strip(), text
-    assert not any(q in replies for q in questionnaire_questions()), replies
+    assert not any(q in replies for q in questionnaire_questions(domain)), replies
     assert "先不推荐了" not in replies
 
 
-def test_details_stated_out_of_the_blue_start_the_questions_with_them_recorded(rasa_url):
+def test_details_stated_out_of_the_blue_start_the_questions_with_them_recorded(rasa_url, domain):
     replies = texts(Seller(rasa_url).say("我们日均五十单左右，主要做美国站"))
     assert "已记录：" in replies
-    assert any(q in replies for q in questionnaire_questions()), replies
+    assert any(q in replies for q in questionnaire_questions(domain)), replies
