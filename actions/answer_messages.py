@@ -18,10 +18,17 @@ def button(title: str, intent: str, mode: Optional[str] = None) -> Dict[str, str
     return {"title": title, "payload": payload(intent, mode)}
 
 
-def answer_message(kb: KnowledgeBase, resolved: Resolved) -> dict:
+def carried_over_note(kb: KnowledgeBase, modes: Sequence[str]) -> str:
+    """Says which mode a mode-less follow-up was answered for, and how to ask for another."""
+    others = [m for m in kb.modes if m not in modes]
+    note = "（接着说" + "、".join(kb.mode_name(m) for m in modes)
+    return note + (f"。想了解其他模式，可以说“那{kb.mode_name(others[0])}呢”）" if others else "）")
+
+
+def answer_message(kb: KnowledgeBase, resolved: Resolved, lead: Optional[str] = None) -> dict:
     entry = resolved.entry
     citations = kb.citations(entry)
-    parts = [resolved.note, entry.answer, "来源：" + "；".join(citations)]
+    parts = [lead, resolved.note, entry.answer, "来源：" + "；".join(citations)]
     related = [kb.entries[entry_id] for entry_id in entry.related[:MAX_RELATED]]
     return {
         "text": "\n\n".join(p for p in parts if p),

@@ -9,15 +9,19 @@ from actions.answer_messages import (
     COMPARE,
     NO_CONTENT_MESSAGE,
     answer_message,
+    carried_over_note,
     clarification_message,
     comparison_message,
     disambiguation_message,
 )
 from actions.handoff import ACTION_NAME as HANDOFF_ACTION, is_repeated_fallback
 from actions.knowledge import ALL_MODES, knowledge_base
+from actions.profile_parsing import is_question
 from components.text_normalization import has_meaningful_text
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
+# The mode(s) the conversation is on: a follow-up that names none is answered for them.
+CONTEXT_SLOT = "context_modes"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
@@ -39,6 +43,23 @@ def entity_values(latest_message: Dict[Text, Any], entity: str) -> List[str]:
     ]
 
 
+def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
+    """The question type of the bot's "which mode?" when it is the last thing the bot said
+    before the latest seller message, else None."""
+    seen_latest_message = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_latest_message:
+                return None
+            seen_latest_message = True
+        elif event.get("event") == "bot" and seen_latest_message:
+            custom = (event.get("data") or {}).get("custom")
+            if isinstance(custom, dict) and custom.get("type") == "clarification":
+                return custom.get("question_type")
+            return None
+    return None
+
+
 def send(dispatcher: CollectingDispatcher, message: dict) -> None:
     dispatcher.utter_message(
         text=message["text"],
@@ -48,8 +69,10 @@ def send(dispatcher: CollectingDispatcher, message: dict) -> None:
 
 
 class ActionAnswerQuestion(Action):
-    """Answers the question type for the named mode(s); asks which mode when none is named;
-    a bare mode (`那联合运营呢？`) answers the last question type for that mode."""
+    """Answers the question type for the named mode(s). With no mode named, a follow-up is
+    answered for the mode(s) the conversation is on (`context_modes`: the last answer's, or
+    the recommended one), saying so; with none yet, it asks which mode. A bare mode
+    (`那联合运营呢？`) answers the last question type for that mode."""
 
     def name(self) -> Text:
         return "action_answer_question"
@@ -66,6 +89,10 @@ class ActionAnswerQuestion(Action):
             else tracker.get_slot("question_type") or DEFAULT_QUESTION_TYPE
         )
         modes = mentioned_modes(latest)
+        pending = pending_clarification(tracker.events)
+        if pending and modes and intent == "ask_what_is" and not is_question(latest.get("text")):
+            # `就是跟亚马逊一起搞的那个co-op` answers "which mode?"; it asks nothing new
+            question_type = pending
 
         if question_type == COMPARE:
             modes = modes if len(modes) >= 2 else list(kb.modes)
@@ -73,13 +100,21 @@ class ActionAnswerQuestion(Action):
             aspect_types = [a for a in aspect_types if a]
             if not aspect_types:
                 send(dispatcher, comparison_message(kb, modes))
-                return [SlotSet("question_type", COMPARE)]
+                return [SlotSet("question_type", COMPARE), SlotSet(CONTEXT_SLOT, modes)]
             # `两者的费用有什么不同`: that aspect's full passages, mode by mode
             question_type = aspect_types[0]
 
         events: List[Dict[Text, Any]] = [SlotSet("question_type", question_type)]
         available = kb.modes_for(question_type)
-        modes = [m for m in modes if m in available] or (available if len(available) == 1 else [])
+        named = [m for m in modes if m in available]
+        modes = named or (available if len(available) == 1 else [])
+        lead = None
+        if not modes and pending and intent == "choose_mode":
+            # `都说说吧`, `三个都要`: a choice naming no mode, right after "which mode?"
+            modes = available
+        if not modes:
+            modes = [m for m in tracker.get_slot(CONTEXT_SLOT) or [] if m in available]
+            lead = carried_over_note(kb, modes) if modes else None
         if not modes:
             previous: Optional[str] = tracker.get_slot("mode")
             ordered = sorted(available, key=lambda m: m != previous)
@@ -91,7 +126,9 @@ class ActionAnswerQuestion(Action):
             resolved = kb.resolve(question_type, mode)
             if resolved.entry.id not in answered:
                 answered.add(resolved.entry.id)
-                send(dispatcher, answer_message(kb, resolved))
+                send(dispatcher, answer_message(kb, resolved, lead))
+                lead = None  # said once, before the first answer
+        events.append(SlotSet(CONTEXT_SLOT, modes))
         if len(modes) == 1:
             events.append(SlotSet("mode", modes[0]))
         return events

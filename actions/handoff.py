@@ -33,8 +33,9 @@ RECOMMENDATION_INTENTS = {"ask_recommendation", "inform", "ask_why", "restart_re
 # Intents that say nothing about what the seller needs help with.
 NO_TOPIC_INTENTS = {"request_human", "report_urgent_issue", FALLBACK_INTENT, "deny", "greet",
                     "thank", "goodbye", "ask_capabilities", "out_of_scope", "choose_mode"}
-# Slots that are dialogue bookkeeping, not facts worth carrying into a new session.
-NOT_CARRIED_OVER = {"requested_slot"}
+# Slots that are dialogue bookkeeping, not facts worth carrying into a new session (a new
+# session starts a new topic: a mode-less question there asks which mode).
+NOT_CARRIED_OVER = {"requested_slot", "context_modes"}
 
 OPENINGS = {
     "asked_for_person": "好的，这就为您转接人工客服。",

@@ -11,9 +11,17 @@ from typing import Any, Dict, List, Optional
 import cn2an
 
 from actions.recommendation_engine import UNKNOWN
+from components.text_normalization import to_simplified
 
 CNY_PER_USD = 7.2  # stated in the recommendation when a figure was given in 元
 
+# Cantonese negations the keyword rules below read in Mandarin (冇註冊品牌, 唔想); OpenCC converts
+# script, not dialect words.
+_CANTONESE = {"冇": "没", "唔": "不"}
+# A question, not a statement: `有咩要注意` or `Transparency是干嘛的` answers nothing.
+_QUESTION = re.compile(
+    r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|干嘛|哪|多少|为何|为什么|能不能|是否|可以.*不"
+)
 _SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|说不好|不好说|没想好|保密|pass|skip", re.I)
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]|但是|但|不过|而且|并且|另外|同时")
 _NEGATION = re.compile(r"没有|没|无|未|不是|暂无|不")
@@ -25,16 +33,23 @@ YES_NO_FIELDS = ("brand_registered", "local_team", "partner_brand", "agency_in_u
 _NO_BUDGET = re.compile(r"没(有)?预算|没钱|预算为?零")
 
 _BOOLEAN_KEYWORDS = {
-    "brand_registered": r"品牌注册|品牌备案|注册了品牌|brand\s*registry|R标|商标|transparency|透明计划",
+    # 品牌有注册, 品牌还没注册, 自己品牌 已经备案了, 没注册品牌: a negation inside counts too
+    "brand_registered": r"品牌.{0,3}?(注册|备案)|(注册|备案)了?的?品牌|备案|brand\s*registry|R标|商标"
+                        r"|transparency|透明计划",
     "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
     "partner_brand": r"互补品牌|合作品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌|朋友的?品牌|兄弟品牌",
 }
 # Phrases that settle a yes/no field by themselves (checked before the keywords above).
 _SETTLED = [
-    ("local_team", False, r"就我自己|就我一个|一个人做|只有我|团队都在国内|国内团队|没人在(海外|国外|当地)"),
+    ("local_team", False, r"就我自己|就我一个|一个人做|只有我|团队都在国内|国内团队|没人在(海外|国外|当地)"
+                          r"|(就|只有|只|得)我?们?(两|三|俩|仨|2|3)个?人|就我(跟|和).{0,6}(两|俩|2)个?人"
+                          r"|夫妻店|两口子"),
     ("local_team", True, r"人在(美国|海外|国外|当地|欧洲|日本)|(美国|海外|国外|当地|欧洲|日本)有(人|团队)"),
     ("brand_registered", False, r"(?<![a-z])tm标|还在(申请|注册)"),
 ]
+# A keyword asked about (`Transparency是干嘛的`, `什么是R标`) states nothing.
+_ASKED_AFTER = re.compile(r"^.{0,3}(是什么|是啥|是干|干嘛|干啥|什么意思|有什么用|有啥用|要吗|需要吗|必须)")
+_ASKED_BEFORE = re.compile(r"(什么是|啥是|什么叫)\s*$")
 _AGENCY_IN_USE = re.compile(
     r"(在用|用着|正在用|已经用|目前用|现在用|有在用|找了|请了|签了|交给|托管给)[^，,。]{0,4}(代运营|服务商|托管)"
 )
@@ -92,6 +107,7 @@ def _arabic(text: str) -> str:
     text = re.sub(r"几([十百千万])", lambda m: _number(3 * _PLACES[m.group(1)]), text)
     # X十几 / X十来 / 十几, and neighbouring digits (七八, 两三百, 一两万)
     text = re.sub(rf"({_D})?()(十)(几|来)", _approximate, text)
+    text = re.sub(r"([百千])来(?=[万亿])", r"\1", text)  # 两百来万 → 两百万
     text = re.sub(rf"({_D})({_D})([十百千万])?()", _approximate, text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -130,7 +146,9 @@ def _context(text: str, amount: dict, pattern: str, before: int = 6, after: int 
 _DAILY = r"日均|一天|每天|每日|日单|天"
 _MONTHLY = r"月均|每月|个月|月单|月出|月销|月销售|月营收|月gmv"
 _BUDGET = r"预算|投入|推广费|广告费|能花|花费"
-_ANNUAL = r"年销|年销售|一年|年营收|年gmv|销售额|营收|gmv|流水|卖了"
+# What the seller pays a provider (`每月收我八千块`, `押金三千刀`) is not sales or budget.
+_FEE = r"收我|收了|收取|收费|服务费|月费|年费|提成|佣金|押金|抽成|要价|报价"
+_ANNUAL = r"年销|年销售|一年|1年|每年|全年|去年|今年|年营收|年gmv|销售额|营收|gmv|流水|卖了"
 
 
 def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
@@ -139,6 +157,8 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
     for amount in _amounts(text):
         if re.match(r"[天月年周日号次个款家人岁点%]", amount["unit_after"]):
             continue  # a duration, count of things or percentage, not an amount
+        if _context(text, amount, _FEE, before=6):
+            continue
         is_orders = amount["unit_after"].startswith("单")
         if is_orders or _context(text, amount, _DAILY, before=4):
             monthly = _context(text, amount, _MONTHLY, before=4) and not _context(text, amount, _DAILY, before=4)
@@ -153,7 +173,7 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
             result["budget_usd"] = _to_usd(amount)
         elif requested in ("daily_orders", "annual_sales_usd", "budget_usd"):
             result[requested] = amount["value"] if requested == "daily_orders" else _to_usd(amount)
-        elif amount["usd"] or amount["multiplied"]:
+        elif amount["usd"] or amount["cny"] or amount["multiplied"]:
             # a money amount with no context word: most often the sales scale
             result.setdefault("annual_sales_usd", _to_usd(amount))
     return result
@@ -170,8 +190,12 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
             if field_name in settled:
                 continue
             for m in re.finditer(keywords, clause, re.I):
-                window = clause[max(0, m.start() - 6): m.start()] + clause[m.end(): m.end() + 4]
-                result[field_name] = not _NEGATION.search(window)
+                # sellers separate clauses with spaces too (`没团队 品牌有注册`)
+                before = re.split(r"\s", clause[max(0, m.start() - 6): m.start()])[-1]
+                after = re.split(r"\s", clause[m.end(): m.end() + 4])[0]
+                if _ASKED_AFTER.search(clause[m.end():]) or _ASKED_BEFORE.search(before):
+                    continue
+                result[field_name] = not _NEGATION.search(before + m.group() + after)
                 break
     if _AGENCY_NOT_USED.search(text):
         result["agency_in_use"] = False
@@ -180,11 +204,15 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
     if requested in YES_NO_FIELDS and requested not in result:
         reply = text.strip()
         if len(reply) <= _SHORT_REPLY_CHARS:
-            if _NO.match(reply):
+            if _NO.match(reply):  # `没呢` is a no, not a question
                 result[requested] = False
-            elif _YES.match(reply):
+            elif _YES.match(reply) and not is_question(reply):  # `有咩要注意` is a question
                 result[requested] = True
     return result
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(to_simplified(text or "")))
 
 
 def parse_seller_stage(text: str) -> Optional[bool]:
@@ -215,7 +243,9 @@ def extract_profile(
     """Every profile field the message states; the requested one is UNKNOWN when skipped.
 
     `entities` are the NLU's dictionary entities (marketplace, category)."""
-    text = text or ""
+    text = to_simplified(text or "")
+    for cantonese, mandarin in _CANTONESE.items():
+        text = text.replace(cantonese, mandarin)
     if requested and _SKIP.search(text):
         return {requested: UNKNOWN}
     normalized = _arabic(text)

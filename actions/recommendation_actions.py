@@ -1,6 +1,5 @@
 """Rasa actions of the mode recommendation: the form's validation, the recommendation,
 its explanation, and a restart."""
-import re
 from collections import Counter
 from typing import Any, Dict, List, Text
 
@@ -8,9 +7,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq_actions import send
+from actions.faq_actions import CONTEXT_SLOT, send
 from actions.knowledge import knowledge_base
-from actions.profile_parsing import extract_profile
+from actions.profile_parsing import extract_profile, is_question
 from actions.recommendation_engine import (
     UNKNOWN,
     load_criteria,
@@ -21,6 +20,7 @@ from actions.recommendation_messages import (
     acknowledgement,
     explanation_message,
     recommendation_message,
+    why_asked_message,
 )
 
 RESET_ACTION = "action_reset_profile"
@@ -29,9 +29,6 @@ FORM_NAME = "recommendation_form"
 # stop, why or handoff rules take over.
 COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human",
             "report_urgent_issue"}
-# A message classified as an FAQ is an answer only when it is not phrased as a question
-# (`还没注册` may look like ask_how_to_start; `代运营怎么收费` is a real question).
-_QUESTION = re.compile(r"[？?]|吗|呢|怎么|怎样|如何|什么|啥|哪|多少|为何|为什么|能不能|是否|可以.*不")
 # A question gets this many seller turns; after that it counts as skipped.
 TURNS_PER_QUESTION = 2
 # An unreadable reply with one of these intents is taken as "can't answer": the question is
@@ -87,7 +84,9 @@ class ValidateRecommendationForm(FormValidationAction):
         latest = tracker.latest_message
         intent = (latest.get("intent") or {}).get("name")
         text = latest.get("text") or ""
-        if intent in COMMANDS or (intent in knowledge_base().question_types and _QUESTION.search(text)):
+        # A message classified as an FAQ is an answer only when it is not phrased as a question
+        # (`还没注册` may look like ask_how_to_start; `代运营怎么收费` is a real question).
+        if intent in COMMANDS or (intent in knowledge_base().question_types and is_question(text)):
             return []
         requested = tracker.get_slot("requested_slot")
         updates = extract_profile(text, latest.get("entities") or [], requested)
@@ -119,15 +118,25 @@ class ActionRecommend(Action):
         profile = profile_from(tracker)
         message = recommendation_message(recommend(profile, criteria), profile, criteria)
         send(dispatcher, message)
-        return [SlotSet("recommendation", message["custom"])]
+        # `那要花多少钱` after the recommendation asks about the recommended mode(s)
+        recommended = [m for m in message["custom"]["mode"].split("+") if m in knowledge_base().modes]
+        return [SlotSet("recommendation", message["custom"]), SlotSet(CONTEXT_SLOT, recommended)]
 
 
 class ActionExplainRecommendation(Action):
+    """`为什么？`: the last recommendation's reasoning; in the middle of the questions, why the
+    current one is asked."""
+
     def name(self) -> Text:
         return "action_explain_recommendation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         last = tracker.get_slot("recommendation")
+        requested = tracker.get_slot("requested_slot")
+        if not last and requested in load_criteria().questions:
+            # in the middle of the questions: why this one is asked
+            send(dispatcher, why_asked_message(requested, load_criteria()))
+            return []
         if not last:
             dispatcher.utter_message(response="utter_no_recommendation_yet")
             return []

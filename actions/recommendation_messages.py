@@ -7,6 +7,7 @@ from actions.recommendation_engine import (
     Criteria,
     Recommendation,
     answered,
+    condition_fields,
     display_value,
     reason_text,
 )
@@ -85,6 +86,26 @@ def recommendation_message(
             "profile": {k: v for k, v in profile.items() if v is not None},
         },
     }
+
+
+MAX_WHY_FACTS = 3
+
+
+def why_asked_message(field_name: str, criteria: Criteria) -> dict:
+    """Why the questionnaire asks for a field (`为什么要问年销售额`): the documents' facts behind
+    the criteria that read it and favour a mode (each reason's part after `：`)."""
+    facts: List[str] = []
+    for criterion in criteria.criteria:
+        favours = any(points > 0 for points in criterion.points.values())
+        if favours and field_name in condition_fields(criterion.when) and "：" in criterion.reason:
+            fact = criterion.reason.split("：", 1)[1]
+            if "{" not in fact and fact not in facts:
+                facts.append(fact)
+    label = criteria.labels["field"][field_name].split("（")[0]
+    lines = [f"还差几个问题就能给出推荐。问{label}，是为了对照资料里的条件："]
+    lines += [f"· {fact}" for fact in facts[:MAX_WHY_FACTS]]
+    lines.append("这些信息只用于这次推荐；不方便说可以回复“跳过”。")
+    return {"text": "\n".join(lines)}
 
 
 def explanation_message(custom: Dict[str, Any], criteria: Criteria) -> dict:

@@ -28,7 +28,9 @@ def test_a_question_with_a_mode_gets_the_documented_answer_sources_and_buttons(
     custom = message["custom"]
     assert custom["type"] == "answer" and custom["id"] == "agency_cost"
     assert custom["sources"][0] == "艾瑞咨询《2024年中国跨境电商代运营市场报告》"
-    assert slot_events(events) == {"question_type": "ask_cost", "mode": "agency"}
+    assert slot_events(events) == {
+        "question_type": "ask_cost", "mode": "agency", "context_modes": ["agency"]
+    }
 
 
 def test_related_buttons_lead_to_the_entries_they_name(kb, dispatcher, domain):
@@ -54,6 +56,53 @@ def test_a_question_without_a_mode_asks_which_mode_with_buttons(dispatcher, doma
     ]
     assert message["custom"]["type"] == "clarification"
     assert slot_events(events) == {"question_type": "ask_cost"}
+
+
+def test_a_follow_up_without_a_mode_stays_on_the_mode_of_the_conversation(dispatcher, domain):
+    tracker = make_tracker(
+        "ask_cost", [], "有没有隐藏收费要小心", slots={"context_modes": ["agency"], "mode": "agency"}
+    )
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["agency_cost"]
+    assert messages[0]["text"].startswith("（接着说代运营。想了解其他模式，可以说“那联合营销呢”）")
+    assert "ERP系统接入费" in messages[0]["text"]
+    assert slot_events(events)["context_modes"] == ["agency"]
+
+
+def test_a_follow_up_to_a_comparison_answers_each_compared_mode(dispatcher, domain):
+    tracker = make_tracker(
+        "ask_risk", [], "哪个风险大", slots={"context_modes": ["co_marketing", "agency"]}
+    )
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_risk", "agency_risk"]
+    assert messages[0]["text"].startswith("（接着说联合营销、代运营。")
+    assert not messages[1]["text"].startswith("（")
+
+
+def clarification_then(intent, modes, text):
+    """The bot asked which mode the cost question is about; the seller replies."""
+    asked = {"event": "bot", "text": "您想了解哪种模式的费用？",
+             "data": {"custom": {"type": "clarification", "question_type": "ask_cost"}}}
+    return make_tracker(intent, modes, text, slots={"question_type": "ask_cost"},
+                        events=[{"event": "user", "text": "费用怎么算"}, asked])
+
+
+def test_describing_a_mode_answers_the_pending_which_mode_question(dispatcher, domain):
+    tracker = clarification_then("ask_what_is", ["amazon_coop"], "就是跟亚马逊一起做的那个co-op")
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["coop_cost"]
+
+
+def test_asking_what_a_mode_is_after_which_mode_gets_the_definition(dispatcher, domain):
+    tracker = clarification_then("ask_what_is", ["amazon_coop"], "co-op是什么？")
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["coop_definition"]
+
+
+def test_a_choice_naming_no_mode_after_which_mode_answers_every_mode(dispatcher, domain):
+    tracker = clarification_then("choose_mode", [], "都说说吧")
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_definition", "agency_cost", "coop_cost"]
 
 
 def test_clarification_puts_the_mode_in_context_first(dispatcher, domain):

@@ -55,6 +55,21 @@ def test_a_typed_mode_answers_the_clarifying_question(rasa_url):
     assert [a["id"] for a in customs(seller.say("联合运营"), "answer")] == ["coop_pitfalls"]
 
 
+def test_a_follow_up_without_a_mode_stays_on_the_mode_of_the_conversation(rasa_url):
+    seller = Seller(rasa_url)
+    assert [a["id"] for a in customs(seller.say("代运营怎么收费"), "answer")] == ["agency_cost"]
+    messages = seller.say("有哪些风险？")
+    assert [a["id"] for a in customs(messages, "answer")] == ["agency_risk"]
+    assert "接着说代运营" in texts(messages)
+
+
+def test_describing_the_mode_answers_the_clarifying_question(rasa_url):
+    seller = Seller(rasa_url)
+    assert customs(seller.say("请问这个怎么开通？"), "clarification")
+    messages = seller.say("就是跟亚马逊一起搞的那个co-op")
+    assert [a["id"] for a in customs(messages, "answer")] == ["coop_how_to_start"]
+
+
 def test_three_modes_compared_side_by_side(rasa_url):
     (table,) = customs(Seller(rasa_url).say("三种模式对比"), "comparison")
     assert [r["key"] for r in table["rows"]] == ["control", "data", "cost", "risk", "who_fits"]

@@ -170,3 +170,64 @@ def test_phrases_that_settle_a_yes_no_question(text, requested, expected):
 )
 def test_more_wordings_of_account_and_goal(text, field, expected):
     assert parse(text)[field] == expected
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        ("去年卖了两百来万美金", "annual_sales_usd", 2_000_000),
+        ("一年一百来万人民币", "annual_sales_usd", round(1_000_000 / CNY_PER_USD)),
+        ("年销三千来万", "annual_sales_usd", 30_000_000),
+    ],
+)
+def test_approximate_millions(text, field, expected):
+    assert parse(text)[field] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["服务商每月收我八千块", "他们要押金三千刀", "提成收百分之十，月费五千"],
+)
+def test_fees_paid_to_a_provider_are_not_sales_or_budget(text):
+    profile = parse(text)
+    assert "annual_sales_usd" not in profile and "budget_usd" not in profile
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("品牌有注册", True),
+        ("自家品牌 已经备案了", True),
+        ("品牌还没注册", False),
+        ("没注册品牌", False),
+        ("品牌有註冊", True),  # traditional
+        ("冇註冊品牌", False),  # Cantonese
+        ("美国站 没团队 品牌有注册", True),  # a space ends the clause of 没团队
+    ],
+)
+def test_brand_registration_wordings(text, expected):
+    assert parse(text)["brand_registered"] is expected
+
+
+@pytest.mark.parametrize(
+    "text", ["就我跟我老婆两个人", "我们就三个人", "得兩個人", "夫妻店"]
+)
+def test_a_tiny_team_has_no_local_team(text):
+    assert parse(text)["local_team"] is False
+
+
+@pytest.mark.parametrize(
+    "text, requested",
+    [
+        ("有咩要注意", "partner_brand"),
+        ("Transparency到底是干嘛的", "brand_registered"),
+        ("什么是R标", "brand_registered"),
+        ("有什么要求吗", "local_team"),
+    ],
+)
+def test_a_question_answers_nothing(text, requested):
+    assert parse(text, requested) == {}
+
+
+def test_a_short_no_ending_in_a_particle_is_still_no():
+    assert parse("还没呢", "brand_registered") == {"brand_registered": False}

@@ -124,6 +124,7 @@ def test_the_recommendation_message(dispatcher):
     assert custom["profile"]["marketplaces"] == ["AE"]
     assert message["buttons"][0]["payload"] == '/ask_pitfalls{"mode": "agency"}'
     assert slots(events)["recommendation"] == custom
+    assert slots(events)["context_modes"] == ["agency"]  # `那要花多少钱` is about it
 
 
 def test_why_repeats_the_reasoning(dispatcher):
@@ -166,3 +167,22 @@ def test_nothing_readable_outside_the_form_is_left_to_the_not_understood_rule(di
         tracker = make_tracker("inform", text=text, slots=empty_profile())
         assert take_outside_the_form(tracker, dispatcher) == [], text
     assert dispatcher.messages == []
+
+
+def test_a_question_inside_the_questionnaire_is_not_taken_as_an_answer(dispatcher):
+    for intent, text in [("ask_pitfalls", "有咩要注意"), ("ask_what_is", "Transparency是干嘛的")]:
+        tracker = make_tracker(
+            intent, text=text, slots=empty_profile(requested_slot="partner_brand")
+        )
+        events = slots(validate(tracker, dispatcher))
+        assert "partner_brand" not in events and "brand_registered" not in events
+
+
+def test_why_in_the_middle_of_the_questions_says_why_this_one_is_asked(dispatcher):
+    tracker = make_tracker(
+        "ask_why", text="为什么要问年销售额", slots=empty_profile(requested_slot="annual_sales_usd")
+    )
+    ActionExplainRecommendation().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("还差几个问题就能给出推荐。问年销售额，")
+    assert "联合运营主要适用于年销售额超100万美元的中大型跨境卖家" in text and "跳过" in text

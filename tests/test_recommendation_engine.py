@@ -12,6 +12,7 @@ from actions.recommendation_engine import (
     reason_text,
     recommend,
 )
+from actions.recommendation_messages import why_asked_message
 
 PROFILES = Path(__file__).parent / "recommendation_profiles.yml"
 CRITERIA = load_criteria()
@@ -71,3 +72,11 @@ def test_profile_table(case):
     recommendation = recommend(case["profile"])
     assert recommendation.mode == case["expected"], (case["why"], recommendation.scores)
     assert recommendation.mode == "self_run" or recommendation.reasons
+
+
+def test_every_question_can_say_why_it_is_asked():
+    for field_name in CRITERIA.questions:
+        lines = why_asked_message(field_name, CRITERIA)["text"].splitlines()
+        facts = [line for line in lines if line.startswith("· ")]
+        assert 1 <= len(facts) <= 3, field_name
+        assert all("{" not in fact for fact in facts)
