@@ -22,8 +22,17 @@ _CANTONESE = {"冇": "没", "唔": "不"}
 _QUESTION = re.compile(
     r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|干嘛|哪|多少|为何|为什么|能不能|是否|可以.*不"
 )
-_SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|说不好|不好说|没想好|保密|pass|skip", re.I)
-_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]|但是|但|不过|而且|并且|另外|同时")
+_SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|不想说|不想透露|不透露|说不好|不好说|没想好|保密|pass|skip",
+                   re.I)
+# What a skip phrase in the same clause is about (`销售额不方便透露` skips the sales question).
+_SKIPPED_FIELD_WORDS = {
+    "annual_sales_usd": r"销售额|年销|营收|营业额|流水|gmv",
+    "budget_usd": r"预算|推广费|广告费",
+    "daily_orders": r"单量|日单|订单|出单",
+    "marketplaces": r"站点",
+    "category": r"类目|品类",
+}
+_CLAUSE_SPLIT = re.compile(r"[，,、。；;！!？?\n]|但是|但|不过|而且|并且|另外|同时")
 _NEGATION = re.compile(r"没有|没|无|未|不是|暂无|不")
 # A short reply to a yes/no question, read by how it starts: 还没注册 / 没呢 / 有的 / 已经在用.
 _SHORT_REPLY_CHARS = 10
@@ -34,18 +43,22 @@ _NO_BUDGET = re.compile(r"没(有)?预算|没钱|预算为?零")
 
 _BOOLEAN_KEYWORDS = {
     # 品牌有注册, 品牌还没注册, 自己品牌 已经备案了, 没注册品牌: a negation inside counts too
-    "brand_registered": r"品牌.{0,3}?(注册|备案)|(注册|备案)了?的?品牌|备案|brand\s*registry|R标|商标"
+    "brand_registered": r"品牌.{0,3}?(注册|备案)|(注册|备案)了?的?品牌|备案|brand\s*registry|(?<![a-z])br(?![a-z])|R标|商标"
                         r"|transparency|透明计划",
     "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
-    "partner_brand": r"互补品牌|合作品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌|朋友的?品牌|兄弟品牌",
+    "partner_brand": r"互补品牌|合作的?品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌|朋友的?品牌|兄弟品牌",
 }
 # Phrases that settle a yes/no field by themselves (checked before the keywords above).
 _SETTLED = [
     ("local_team", False, r"就我自己|就我一个|一个人做|只有我|团队都在国内|国内团队|没人在(海外|国外|当地)"
                           r"|(就|只有|只|得)我?们?(两|三|俩|仨|2|3)个?人|就我(跟|和).{0,6}(两|俩|2)个?人"
                           r"|夫妻店|两口子"),
-    ("local_team", True, r"人在(美国|海外|国外|当地|欧洲|日本)|(美国|海外|国外|当地|欧洲|日本)有(人|团队)"),
-    ("brand_registered", False, r"(?<![a-z])tm标|还在(申请|注册)"),
+    ("local_team", True, r"人在(美国|海外|国外|当地|欧洲|日本)|(美国|海外|国外|当地|欧洲|日本)有(人|团队)"
+                         r"|(?<!no )(own|local|in-house)\s+(\w+\s+)?team"),
+    ("local_team", False, r"\b(no|without)\s+(\w+\s+)?team"),
+    ("brand_registered", False, r"(?<![a-z])tm标|还在(申请|注册)|(没|无)有?(自己的|自有|自己)?品牌(?!注册|备案)"),
+    # `有品牌` in a seller's profile means a registered brand of their own
+    ("brand_registered", True, r"(?<![没无])有(自己的|自有|自己)?品牌(?!注册|备案)|自有品牌|自主品牌"),
 ]
 # A keyword asked about (`Transparency是干嘛的`, `什么是R标`) states nothing.
 _ASKED_AFTER = re.compile(r"^.{0,3}(是什么|是啥|是干|干嘛|干啥|什么意思|有什么用|有啥用|要吗|需要吗|必须)")
@@ -53,7 +66,7 @@ _ASKED_BEFORE = re.compile(r"(什么是|啥是|什么叫)\s*$")
 _AGENCY_IN_USE = re.compile(
     r"(在用|用着|正在用|已经用|目前用|现在用|有在用|找了|请了|签了|交给|托管给)[^，,。]{0,4}(代运营|服务商|托管)"
 )
-_AGENCY_NOT_USED = re.compile(r"(没用过|没有用|没找|没有找|不用|没请)[^，,。]{0,4}(代运营|服务商|托管)")
+_AGENCY_NOT_USED = re.compile(r"(没用过|没有用|没在用|没用|没找|没有找|不用|没请|没有?)[^，,、。\s]{0,4}(代运营|服务商|托管)")
 _NEW_SELLER = re.compile(r"新手|新卖家|刚开店|刚起步|刚入驻|刚做|刚开始做")
 _STORE_AGE_MONTHS = re.compile(r"开店\s*(\d+(?:\.\d+)?)\s*个?月|(\d+(?:\.\d+)?)\s*个月(?:的店|前开)")
 _EXPERIENCED = re.compile(r"老卖家|做了\s*\d+\s*年|开店\s*\d+\s*年")
@@ -62,9 +75,11 @@ _ACCOUNT = [
     (re.compile(r"seller\s*central|(?<![a-z])sc(?![a-z])|卖家中心|第三方卖家|普通卖家|卖家账号|个人卖家|企业卖家", re.I), "seller_central"),
 ]
 _GOALS = [
-    ("multi_site", r"多站点|多个站点|开新站|拓展站点|扩展站点|多国|铺站点|多开|几个国家|多个国家|更多国家"),
-    ("peak_season", r"旺季|q4|黑五|网一|冲gmv|大促|prime\s*day|会员日"),
-    ("audience_expansion", r"扩大用户|新客|用户群|拉新|扩大受众|人群"),
+    ("multi_site", r"多站点|多个站点|开新站|拓展站点|扩展站点|多国|铺站点|多开|几个国家|多个国家|更多国家"
+                   r"|新市场|拓展市场|拓市场|开拓市场"),
+    # 旺季 followed by a figure (`淡季十几单 旺季一两百`) describes orders, not a goal
+    ("peak_season", r"旺季(?!\s*[\d一二两三四五六七八九十几])|q4|黑五|网一|冲gmv|大促|prime\s*day|会员日"),
+    ("audience_expansion", r"扩大用户|新客|用户群|拉新|扩大受众|人群|市占|市场份额|扩大市场"),
     ("brand_building", r"品牌建设|做品牌|打品牌|品牌化|品牌影响|品牌认知|品牌力|长期品牌"),
     ("fast_growth", r"快速起量|起量|冲量|冲销量|出单|走量|快速增长|做销量"),
 ]
@@ -73,13 +88,31 @@ _GOALS = [
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _MULTIPLIER = {"万": 1e4, "w": 1e4, "W": 1e4, "千": 1e3, "k": 1e3, "K": 1e3, "百万": 1e6, "m": 1e6, "M": 1e6, "亿": 1e8}
 _UNIT = r"(百万|万|千|亿|[wWkKmM](?![a-zA-Z]))"
+# Currencies sellers quote, longest names first (日元 and 港元 before 元); amounts without one
+# are taken as dollars.
+_CURRENCIES = [
+    ("jpy", r"日元|日圆|日币|円|jpy"),
+    ("twd", r"新台币|台币|twd|ntd"),
+    ("hkd", r"港币|港元|hkd"),
+    ("eur", r"欧元|欧(?!洲)|eur|€"),
+    ("gbp", r"英镑|镑|gbp|£"),
+    ("usd", r"美元|美金|刀|usd|dollars?|\$"),
+    ("cny", r"人民币|rmb|cny|元|块|¥|￥"),
+]
+# Units per US dollar: fixed, since the recommendation needs the scale, not the day's rate.
+PER_USD = {"usd": 1.0, "cny": CNY_PER_USD, "eur": 0.92, "gbp": 0.79, "jpy": 150.0, "twd": 32.0,
+           "hkd": 7.8}
+_CURRENCY = "|".join(pattern for _, pattern in _CURRENCIES)
 _AMOUNT = re.compile(
     _NUMBER + r"\s*(多)?\s*" + _UNIT + r"?\s*(?:(?:-|~|～|到|至)\s*" + _NUMBER + r"\s*" + _UNIT + r"?)?"
-    r"\s*(多|\+)?\s*(美元|美金|刀|usd|dollars?|\$|元|块|人民币|rmb|cny)?",
+    r"\s*(多|\+)?(?:\s*(?:吧|左右|上下)?\s*(" + _CURRENCY + r"))?",  # 三十来w吧人民币
     re.I,
 )
-_USD_PREFIX = re.compile(r"\$\s*$")
-_CNY = re.compile(r"元|块|人民币|rmb|cny", re.I)
+_CURRENCY_BEFORE = re.compile(r"(" + _CURRENCY + r")\s*(?:大概|大约|约)?\s*$", re.I)  # 台币两千万, $50k
+
+
+def _currency_code(name: str) -> str:
+    return next(code for code, pattern in _CURRENCIES if re.fullmatch(pattern, name, re.I))
 
 
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -103,7 +136,8 @@ def _approximate(match: re.Match) -> str:
 
 def _arabic(text: str) -> str:
     """Chinese numerals → digits; approximate amounts → a representative number."""
-    text = re.sub(r"没几单|没什么单|零星几单", "5单", text)
+    text = re.sub(r"没几单|没什么单|零星几单|个位数的?单?", "5单", text)
+    text = re.sub(r"(?<=[\d一二两三四五六七八九十])个(?=[mMwWkK万亿]|百万)", "", text)  # 1.2个m
     text = re.sub(r"几([十百千万])", lambda m: _number(3 * _PLACES[m.group(1)]), text)
     # X十几 / X十来 / 十几, and neighbouring digits (七八, 两三百, 一两万)
     text = re.sub(rf"({_D})?()(十)(几|来)", _approximate, text)
@@ -124,16 +158,18 @@ def _amounts(text: str) -> List[dict]:
         value = (low + float(second) * multiplier) / 2 if second else low
         if more:  # 一百多 / 50多: halfway into the next place value
             value += multiplier * (10 ** (len(first.split(".")[0]) - 1)) / 2
-        currency = currency or ""
-        usd = bool(currency) and not _CNY.fullmatch(currency) or bool(_USD_PREFIX.search(text[: m.start()]))
-        cny = bool(currency) and bool(_CNY.fullmatch(currency))
-        found.append({"value": value, "start": m.start(), "end": m.end(), "usd": usd, "cny": cny,
-                      "multiplied": bool(first_unit or second_unit), "unit_after": text[m.end(): m.end() + 2]})
+        before = _CURRENCY_BEFORE.search(text[max(0, m.start() - 6): m.start()])
+        currency = currency or (before.group(1) if before else None)
+        end = m.start() + len(m.group().rstrip())  # `日单100 年销…`: 年 is the next word's
+        found.append({"value": value, "start": m.start(), "end": end,
+                      "currency": _currency_code(currency) if currency else None,
+                      "multiplied": bool(first_unit or second_unit), "unit_after": text[end: end + 2]})
     return found
 
 
 def _to_usd(amount: dict) -> float:
-    return round(amount["value"] / CNY_PER_USD) if amount["cny"] else amount["value"]
+    code = amount["currency"]
+    return round(amount["value"] / PER_USD[code]) if code and code != "usd" else amount["value"]
 
 
 def _context(text: str, amount: dict, pattern: str, before: int = 6, after: int = 0) -> bool:
@@ -144,11 +180,14 @@ def _context(text: str, amount: dict, pattern: str, before: int = 6, after: int 
 
 
 _DAILY = r"日均|一天|每天|每日|日单|天"
+_ORDERS_AFTER = re.compile(r"\s*(单|orders?\b)", re.I)  # 20单, 200 orders/day
 _MONTHLY = r"月均|每月|个月|月单|月出|月销|月销售|月营收|月gmv"
-_BUDGET = r"预算|投入|推广费|广告费|能花|花费"
+_BUDGET = r"预算|投入|推广费|广告费|能花|花费|budget"
 # What the seller pays a provider (`每月收我八千块`, `押金三千刀`) is not sales or budget.
 _FEE = r"收我|收了|收取|收费|服务费|月费|年费|提成|佣金|押金|抽成|要价|报价"
-_ANNUAL = r"年销|年销售|一年|1年|每年|全年|去年|今年|年营收|年gmv|销售额|营收|gmv|流水|卖了"
+# No seller sells less than this a year; a smaller "sales" figure is a misread.
+_MIN_ANNUAL_SALES_USD = 1000
+_ANNUAL = r"年销|年销售|一年|1年|每年|全年|去年|今年|年营收|年gmv|销售额|营收|gmv|流水|卖了|annual|revenue|sales"
 
 
 def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
@@ -159,7 +198,7 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
             continue  # a duration, count of things or percentage, not an amount
         if _context(text, amount, _FEE, before=6):
             continue
-        is_orders = amount["unit_after"].startswith("单")
+        is_orders = bool(_ORDERS_AFTER.match(text, amount["end"]))
         if is_orders or _context(text, amount, _DAILY, before=4):
             monthly = _context(text, amount, _MONTHLY, before=4) and not _context(text, amount, _DAILY, before=4)
             result["daily_orders"] = round(amount["value"] / 30, 1) if monthly else amount["value"]
@@ -171,11 +210,15 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
             result["annual_sales_usd"] = _to_usd(amount)
         elif _context(text, amount, _BUDGET, before=0, after=4):  # 5万刀的预算
             result["budget_usd"] = _to_usd(amount)
+        elif _context(text, amount, r"budget", before=16):  # budget around 50k usd
+            result["budget_usd"] = _to_usd(amount)
         elif requested in ("daily_orders", "annual_sales_usd", "budget_usd"):
             result[requested] = amount["value"] if requested == "daily_orders" else _to_usd(amount)
-        elif amount["usd"] or amount["cny"] or amount["multiplied"]:
+        elif amount["currency"] or amount["multiplied"]:
             # a money amount with no context word: most often the sales scale
             result.setdefault("annual_sales_usd", _to_usd(amount))
+    if result.get("annual_sales_usd", _MIN_ANNUAL_SALES_USD) < _MIN_ANNUAL_SALES_USD:
+        del result["annual_sales_usd"]  # `旺季一两百` answering the sales question is orders
     return result
 
 
@@ -215,6 +258,15 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(to_simplified(text or "")))
 
 
+def _skipped_fields(text: str) -> List[str]:
+    """Fields a skip phrase names in its clause: `销售额不方便透露`, `预算不想说`."""
+    fields = []
+    for clause in re.split(r"[，,、。；;！!？?\n\s]", text):
+        if _SKIP.search(clause):
+            fields += [f for f, words in _SKIPPED_FIELD_WORDS.items() if re.search(words, clause, re.I)]
+    return fields
+
+
 def parse_seller_stage(text: str) -> Optional[bool]:
     """True for a new seller (新手, 刚开店, 开店三个月), False for an experienced one."""
     months = _STORE_AGE_MONTHS.search(text)
@@ -226,10 +278,10 @@ def parse_seller_stage(text: str) -> Optional[bool]:
 
 
 def parse_account_type(text: str) -> Optional[str]:
-    for pattern, value in _ACCOUNT:
-        if pattern.search(text):
-            return value
-    return None
+    """The seller's own account type; `我们是SC 对方是VC` is SC."""
+    found = sorted((m.start(), value) for pattern, value in _ACCOUNT for m in pattern.finditer(text))
+    own = [value for start, value in found if "我" in text[max(0, start - 4): start]]
+    return (own or [value for _, value in found] or [None])[0]
 
 
 def parse_goal(text: str) -> Optional[str]:
@@ -246,8 +298,6 @@ def extract_profile(
     text = to_simplified(text or "")
     for cantonese, mandarin in _CANTONESE.items():
         text = text.replace(cantonese, mandarin)
-    if requested and _SKIP.search(text):
-        return {requested: UNKNOWN}
     normalized = _arabic(text)
     profile: Dict[str, Any] = {}
     marketplaces = []
@@ -272,6 +322,10 @@ def extract_profile(
     goal = parse_goal(text)
     if goal:
         profile["goal"] = goal
+    skipped = _skipped_fields(text)
+    profile.update({f: UNKNOWN for f in skipped if f not in profile})
+    if requested and requested not in profile and _SKIP.search(text) and not profile:
+        return {requested: UNKNOWN}  # `不清楚`; in `没品牌 其他不知道` it is about the rest
     if requested == "category" and "category" not in profile and text.strip():
         profile["category"] = "other"
     return profile

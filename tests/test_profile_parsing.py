@@ -1,7 +1,7 @@
 """Free-text answers → profile fields: numbers, ranges, slang, yes/no, skips, marketplaces."""
 import pytest
 
-from actions.profile_parsing import CNY_PER_USD, extract_profile
+from actions.profile_parsing import CNY_PER_USD, PER_USD, extract_profile
 from actions.recommendation_engine import UNKNOWN
 
 
@@ -231,3 +231,71 @@ def test_a_question_answers_nothing(text, requested):
 
 def test_a_short_no_ending_in_a_particle_is_still_no():
     assert parse("还没呢", "brand_registered") == {"brand_registered": False}
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        ("一年卖了大概三十来w吧人民币", "annual_sales_usd", round(300_000 / CNY_PER_USD)),
+        ("年营收大概台币两千万", "annual_sales_usd", round(20_000_000 / PER_USD["twd"])),
+        ("年销大概80w欧", "annual_sales_usd", round(800_000 / PER_USD["eur"])),
+        ("预算每季度两万英镑", "budget_usd", round(20_000 / PER_USD["gbp"])),
+        ("预算30万日圆", "budget_usd", round(300_000 / PER_USD["jpy"])),
+        ("年销1.2个m刀", "annual_sales_usd", 1_200_000),
+    ],
+)
+def test_other_currencies_and_loose_wording(text, field, expected):
+    assert parse(text)[field] == expected
+
+
+def test_an_order_figure_next_to_the_word_year_is_not_a_duration():
+    profile = parse("SC 日单100 年销500w人民币")
+    assert profile["daily_orders"] == 100
+    assert profile["annual_sales_usd"] == round(5_000_000 / CNY_PER_USD)
+
+
+def test_a_profile_in_a_list_with_enumeration_commas():
+    profile = parse("SC、日单大概80、有品牌注册、没有日本团队、没有合作品牌、目前没用代运营、目标是扩大日本市占")
+    assert profile == {
+        "daily_orders": 80, "brand_registered": True, "local_team": False, "partner_brand": False,
+        "agency_in_use": False, "account_type": "seller_central", "goal": "audience_expansion",
+    }
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("有品牌，没团队", True), ("没品牌 也没海外团队", False), ("有BR", True), ("自有品牌", True)],
+)
+def test_having_a_brand_is_read_as_brand_registry(text, expected):
+    assert parse(text)["brand_registered"] is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("我们是SC 对方是VC 有影响吗", "seller_central"), ("其实我们是VC 不是SC", "vendor_central")],
+)
+def test_the_sellers_own_account_type_wins(text, expected):
+    assert parse(text)["account_type"] == expected
+
+
+def test_a_skip_phrase_skips_the_field_it_names_and_not_the_question_asked():
+    assert parse("SC吧 销售额不方便透露", "brand_registered") == {
+        "account_type": "seller_central", "annual_sales_usd": UNKNOWN
+    }
+    profile = parse("没品牌 也没海外团队 预算一个月一万块左右 其他不知道", "brand_registered")
+    assert profile["brand_registered"] is False and UNKNOWN not in profile.values()
+
+
+def test_orders_given_for_the_sales_question_are_not_sales():
+    profile = parse("日单嘛 看季节 淡季十几单 旺季一两百", "annual_sales_usd")
+    assert profile == {"daily_orders": 15}
+
+
+def test_a_profile_in_english():
+    assert parse("we're SC, annual 6M USD, ~200 orders/day, we have BR, own US team") == {
+        "annual_sales_usd": 6_000_000, "daily_orders": 200, "brand_registered": True,
+        "local_team": True, "account_type": "seller_central",
+    }
+    assert parse("budget around 50k usd per campaign, no local team") == {
+        "budget_usd": 50_000, "local_team": False
+    }
