@@ -13,7 +13,7 @@ import cn2an
 from actions.recommendation_engine import UNKNOWN
 from components.text_normalization import to_simplified
 
-CNY_PER_USD = 7.2  # stated in the recommendation when a figure was given in 元
+CNY_PER_USD = 7.2
 
 # Cantonese negations the keyword rules below read in Mandarin (冇註冊品牌, 唔想); OpenCC converts
 # script, not dialect words.
@@ -99,7 +99,8 @@ _CURRENCIES = [
     ("usd", r"美元|美金|刀|usd|dollars?|\$"),
     ("cny", r"人民币|rmb|cny|元|块|¥|￥"),
 ]
-# Units per US dollar: fixed, since the recommendation needs the scale, not the day's rate.
+# Units per US dollar: fixed, since the recommendation needs the scale, not the day's rate (the
+# acknowledgement shows the converted figure, `年销售额（美元）：138,889`).
 PER_USD = {"usd": 1.0, "cny": CNY_PER_USD, "eur": 0.92, "gbp": 0.79, "jpy": 150.0, "twd": 32.0,
            "hkd": 7.8}
 _CURRENCY = "|".join(pattern for _, pattern in _CURRENCIES)
