@@ -16,8 +16,7 @@ from actions.answer_messages import (
 )
 from actions.handoff import ACTION_NAME as HANDOFF_ACTION, is_repeated_fallback
 from actions.knowledge import ALL_MODES, knowledge_base
-from actions.profile_parsing import is_question
-from components.text_normalization import has_meaningful_text
+from components.text_normalization import has_meaningful_text, is_question
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
 # The mode(s) the conversation is on: a follow-up that names none is answered for them.

@@ -11,17 +11,13 @@ from typing import Any, Dict, List, Optional
 import cn2an
 
 from actions.recommendation_engine import UNKNOWN
-from components.text_normalization import to_simplified
+from components.text_normalization import is_question, to_simplified
 
 CNY_PER_USD = 7.2
 
 # Cantonese negations the keyword rules below read in Mandarin (冇註冊品牌, 唔想); OpenCC converts
 # script, not dialect words.
 _CANTONESE = {"冇": "没", "唔": "不"}
-# A question, not a statement: `有咩要注意` or `Transparency是干嘛的` answers nothing.
-_QUESTION = re.compile(
-    r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|干嘛|哪|多少|为何|为什么|能不能|是否|可以.*不"
-)
 _SKIP = re.compile(r"不清楚|不知道|跳过|不确定|不方便|不想说|不想透露|不透露|说不好|不好说|没想好|保密|pass|skip",
                    re.I)
 # What a skip phrase in the same clause is about (`销售额不方便透露` skips the sales question).
@@ -255,14 +251,10 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
     return result
 
 
-def is_question(text: str) -> bool:
-    return bool(_QUESTION.search(to_simplified(text or "")))
-
-
 def _skipped_fields(text: str) -> List[str]:
     """Fields a skip phrase names in its clause: `销售额不方便透露`, `预算不想说`."""
     fields = []
-    for clause in re.split(r"[，,、。；;！!？?\n\s]", text):
+    for clause in (part for clause in _CLAUSE_SPLIT.split(text) for part in clause.split()):
         if _SKIP.search(clause):
             fields += [f for f, words in _SKIPPED_FIELD_WORDS.items() if re.search(words, clause, re.I)]
     return fields

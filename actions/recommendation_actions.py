@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq_actions import CONTEXT_SLOT, send
 from actions.knowledge import knowledge_base
-from actions.profile_parsing import extract_profile, is_question
+from actions.profile_parsing import extract_profile
 from actions.recommendation_engine import (
     UNKNOWN,
     load_criteria,
@@ -22,6 +22,7 @@ from actions.recommendation_messages import (
     recommendation_message,
     why_asked_message,
 )
+from components.text_normalization import is_question
 
 RESET_ACTION = "action_reset_profile"
 FORM_NAME = "recommendation_form"
@@ -131,16 +132,17 @@ class ActionExplainRecommendation(Action):
         return "action_explain_recommendation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        criteria = load_criteria()
         last = tracker.get_slot("recommendation")
         requested = tracker.get_slot("requested_slot")
-        if not last and requested in load_criteria().questions:
+        if not last and requested in criteria.questions:
             # in the middle of the questions: why this one is asked
-            send(dispatcher, why_asked_message(requested, load_criteria()))
+            send(dispatcher, why_asked_message(requested, criteria))
             return []
         if not last:
             dispatcher.utter_message(response="utter_no_recommendation_yet")
             return []
-        send(dispatcher, explanation_message(last, load_criteria()))
+        send(dispatcher, explanation_message(last, criteria))
         return []
 
 

@@ -40,6 +40,16 @@ def normalize_text(text: str) -> str:
     return text
 
 
+# A question, not a statement (`有咩要注意`, `Transparency是干嘛的`, `代运营怎么收费`).
+_QUESTION = re.compile(
+    r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|干嘛|哪|多少|为何|为什么|能不能|是否|可以.*不"
+)
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(to_simplified(text or "")))
+
+
 def has_meaningful_text(text: str) -> bool:
     """False for empty, whitespace, emoji-only or punctuation-only messages."""
     return bool(_MEANINGFUL.search(text or ""))
