@@ -254,7 +254,8 @@ def parse_booleans(text: str, requested: Optional[str]) -> Dict[str, bool]:
 def _skipped_fields(text: str) -> List[str]:
     """Fields a skip phrase names in its clause: `销售额不方便透露`, `预算不想说`."""
     fields = []
-    for clause in (part for clause in _CLAUSE_SPLIT.split(text) for part in clause.split()):
+    # clauses, then the space-separated parts of each (`SC吧 销售额不方便透露`)
+    for clause in (part for sentence in _CLAUSE_SPLIT.split(text) for part in sentence.split()):
         if _SKIP.search(clause):
             fields += [f for f, words in _SKIPPED_FIELD_WORDS.items() if re.search(words, clause, re.I)]
     return fields

@@ -2,8 +2,8 @@
 import json
 
 import pytest
-import yaml
 
+from actions.knowledge import knowledge_base
 from scripts.review_conversations import REPLY_KINDS, reply_is_right, reply_kinds, turn_events
 from tests.conftest import ROOT
 
@@ -59,9 +59,7 @@ def test_a_reply_is_right_when_any_expected_kind_was_given():
 
 @pytest.mark.parametrize("path", REVIEW_SETS, ids=lambda p: p.name)
 def test_every_review_turn_names_right_reply_kinds_that_exist(path):
-    entries = yaml.safe_load((ROOT / "data" / "knowledge" / "knowledge_base.yml")
-                             .read_text("utf-8"))["entries"]
-    valid = REPLY_KINDS | {f"answer:{entry['id']}" for entry in entries}
+    valid = REPLY_KINDS | {f"answer:{entry_id}" for entry_id in knowledge_base().entries}
     turns = [turn for conversation in json.loads(path.read_text("utf-8"))
              for turn in conversation["turns"]]
     assert turns and all(turn.get("reply") for turn in turns)
