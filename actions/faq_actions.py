@@ -14,7 +14,13 @@ from actions.answer_messages import (
     comparison_message,
     disambiguation_message,
 )
-from actions.handoff import ACTION_NAME as HANDOFF_ACTION, is_repeated_fallback
+from actions.handoff import (
+    ACTION_NAME as HANDOFF_ACTION,
+    asks_about_the_wait,
+    is_repeated_fallback,
+    utter_waiting,
+    waiting_ticket_id,
+)
 from actions.knowledge import ALL_MODES, knowledge_base
 from components.text_normalization import has_meaningful_text, is_question
 
@@ -34,6 +40,14 @@ def mentioned_modes(latest_message: Dict[Text, Any]) -> List[str]:
         values = list(kb.modes) if value == ALL_MODES else [value]
         modes += [v for v in values if v in kb.modes and v not in modes]
     return modes
+
+
+def context_events(modes: List[str]) -> List[Dict[Text, Any]]:
+    """The conversation is now on `modes`: a follow-up naming no mode is about them."""
+    events = [SlotSet(CONTEXT_SLOT, modes)]
+    if len(modes) == 1:
+        events.append(SlotSet("mode", modes[0]))
+    return events
 
 
 def entity_values(latest_message: Dict[Text, Any], entity: str) -> List[str]:
@@ -81,6 +95,12 @@ class ActionAnswerQuestion(Action):
     ) -> List[Dict[Text, Any]]:
         kb = knowledge_base()
         latest = tracker.latest_message
+        if asks_about_the_wait(latest.get("text")):
+            # `要等多久啊` while the handoff ticket waits is for staff, not `多久见效`
+            ticket_id = waiting_ticket_id(tracker.sender_id)
+            if ticket_id is not None:
+                utter_waiting(dispatcher, ticket_id)
+                return []
         intent = (latest.get("intent") or {}).get("name")
         question_type = (
             intent
@@ -127,17 +147,15 @@ class ActionAnswerQuestion(Action):
                 answered.add(resolved.entry.id)
                 send(dispatcher, answer_message(kb, resolved, lead))
                 lead = None  # said once, before the first answer
-        events.append(SlotSet(CONTEXT_SLOT, modes))
-        if len(modes) == 1:
-            events.append(SlotSet("mode", modes[0]))
-        return events
+        return events + context_events(modes)
 
 
 class ActionDisambiguate(Action):
     """Low confidence or a near tie: offer the top candidates; with none, say it is off-topic
     when out_of_scope was plausible, else ask to rephrase; ask for text when there is none.
     The second message in a row the bot can't place (a fallback, or "都不是" to the candidates)
-    goes to a person instead."""
+    goes to a person instead. While a ticket waits for staff, such a message is likely meant
+    for them: it is acknowledged as passed on (the event broker adds it to the ticket)."""
 
     def name(self) -> Text:
         return "action_disambiguate"
@@ -149,9 +167,15 @@ class ActionDisambiguate(Action):
         if not has_meaningful_text(latest.get("text")):
             send(dispatcher, NO_CONTENT_MESSAGE)
             return []
+        ticket_id = waiting_ticket_id(tracker.sender_id)
+        if ticket_id is not None:
+            utter_waiting(dispatcher, ticket_id)
+            return []
         if is_repeated_fallback(tracker.events):
             return [FollowupAction(HANDOFF_ACTION)]
         modes = mentioned_modes(latest)
+        # `这算联合营销吗` not placed: a follow-up (`咋开通`) is still about the mode it named
+        events = context_events(modes) if modes else []
         mode = modes[0] if len(modes) == 1 else None
         plausible = [
             r["name"]
@@ -168,4 +192,4 @@ class ActionDisambiguate(Action):
             dispatcher.utter_message(response="utter_out_of_scope")
         else:  # `嗯`, `xyz abc`: nothing to offer and nothing to say it is off-topic
             dispatcher.utter_message(response="utter_rephrase")
-        return []
+        return events

@@ -1,13 +1,16 @@
-"""Handoff to a person: the ticket, the staff notification, and the paused conversation.
+"""Handoff to a person: the ticket, the staff notification, and the wait for staff.
 
 Three triggers: the seller asks for a person (request_human), reports an urgent incident
 (report_urgent_issue, see support/urgency.py), or the bot failed to understand twice in a row
-(action_disambiguate follows up with action_handoff). While the ticket is open or claimed the
-conversation stays paused: Rasa logs the seller's messages without answering, and the event
-broker (support/event_broker.py) adds them to the ticket, until staff resolve it.
+(action_disambiguate follows up with action_handoff). While the ticket waits (open) the bot
+still answers the questions it can, and what it can't place goes to staff with a short
+acknowledgement (action_disambiguate). Once staff claim the ticket the web app pauses the
+conversation: Rasa logs the seller's messages without answering, until staff resolve it. Either
+way the event broker (support/event_broker.py) adds every message to the ticket.
 """
 import logging
 import os
+import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -42,9 +45,17 @@ OPENINGS = {
     "repeated_fallback": "抱歉，我没能理解您的问题，已为您转接人工客服。",
     "urgent_topic": "您遇到的{label}需要人工及时处理，已为您转接人工客服。",
 }
-NEXT_STEPS = ("客服同事会查看我们刚才的对话，并直接在这里回复您。从现在起，您发送的消息都会转给客服，"
-              "我不会插话；客服处理完毕后，我会继续为您解答。")
+NEXT_STEPS = ("客服同事会查看我们刚才的对话，并直接在这里回复您。从现在起，您发送的消息都会转给客服；"
+              "客服接手前，联合营销、代运营、亚马逊联合运营的问题您仍可以继续问我。")
 ALREADY_OPEN = "您的问题已在人工处理中（工单号 #{id}）。您发送的消息都会转给客服，请稍候。"
+# `客服多久能回复`, `要等多久`, `怎么还没人来`: about the wait for staff, not an FAQ (the NLU has
+# no intent for it and reads `多久` as a question about results); simplified text
+WAIT_QUESTION = re.compile(
+    r"(多久|多长时间|什么时候|啥时候|几时|几点)[^，。？！?!]{0,6}"
+    r"(回复|回我|回消息|处理|联系|有人|跟进)|要等|等多久|排队|(怎么|咋)还没(人|来|回)")
+# what the bot says to a message it can't place while the ticket waits for staff
+WAITING = ("收到，这条消息已转给客服（工单号 #{id}），客服接手后会直接回复您。"
+           "联合营销、代运营、亚马逊联合运营的问题，您也可以继续问我。")
 FAILED = ("抱歉，转接人工暂时没有成功，请稍后再发“转人工”试一次。在此期间，您也可以继续向我提问。")
 
 
@@ -177,7 +188,8 @@ def profile_of(tracker: Tracker) -> Dict[str, Any]:
 # ---- actions ----
 
 class ActionHandoff(Action):
-    """Opens a ticket (or adds to the open one), tells staff and the seller, pauses the bot."""
+    """Opens a ticket (or adds to the open one) and tells staff and the seller. The bot keeps
+    answering until staff claim the ticket (the web app pauses the conversation then)."""
 
     def name(self) -> Text:
         return ACTION_NAME
@@ -223,13 +235,59 @@ class ActionHandoff(Action):
         dispatcher.utter_message(text=text, json_message={
             "type": "handoff", "ticket_id": ticket.id, "urgency": ticket.urgency,
             "trigger": ticket.trigger, "status": ticket.status})
-        return [ConversationPaused()]
+        # `代运营广告花超了`: questions while the ticket waits are about the mode it named
+        from actions.faq_actions import context_events, mentioned_modes
+
+        modes = mentioned_modes(latest)
+        return context_events(modes) if modes else []
+
+
+def asks_about_the_wait(text: str) -> bool:
+    from components.text_normalization import to_simplified
+
+    return bool(WAIT_QUESTION.search(to_simplified(text or "")))
+
+
+def utter_waiting(dispatcher: CollectingDispatcher, ticket_id: int) -> None:
+    dispatcher.utter_message(text=WAITING.format(id=ticket_id), json_message={
+        "type": "handoff_waiting", "ticket_id": ticket_id})
+
+
+def respond_unless_waiting(dispatcher: CollectingDispatcher, sender_id: str,
+                           response: str) -> None:
+    """A small-talk response, except while the seller's ticket waits for staff: `在吗`, `快点`
+    or an order number are then meant for staff, and are acknowledged as passed on."""
+    ticket_id = waiting_ticket_id(sender_id)
+    if ticket_id is None:
+        dispatcher.utter_message(response=response)
+    else:
+        utter_waiting(dispatcher, ticket_id)
+
+
+class ActionGreet(Action):
+    def name(self) -> Text:
+        return "action_greet"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        respond_unless_waiting(dispatcher, tracker.sender_id, "utter_greet")
+        return []
+
+
+class ActionOutOfScope(Action):
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        respond_unless_waiting(dispatcher, tracker.sender_id, "utter_out_of_scope")
+        return []
 
 
 class ActionSessionStart(Action):
-    """Rasa's session start (carry the slots over), plus: a conversation a person still holds
+    """Rasa's session start (carry the slots over), plus: a conversation a person has claimed
     stays paused. Without this, a seller writing again after session_expiration_time would get
-    bot answers while the ticket is open, since a new session un-pauses the tracker."""
+    bot answers while staff hold the ticket, since a new session un-pauses the tracker."""
 
     def name(self) -> Text:
         return "action_session_start"
@@ -247,9 +305,22 @@ class ActionSessionStart(Action):
 
 
 def held_by_a_person(sender_id: str) -> bool:
+    ticket = active_ticket(sender_id)
+    return ticket is not None and ticket[1] == "claimed"
+
+
+def waiting_ticket_id(sender_id: str) -> Optional[int]:
+    """The id of the seller's ticket that waits for staff (open, not yet claimed)."""
+    ticket = active_ticket(sender_id)
+    return ticket[0] if ticket is not None and ticket[1] == "open" else None
+
+
+def active_ticket(sender_id: str) -> Optional[Tuple[int, str]]:
+    """(id, status) of the seller's open or claimed ticket."""
     try:
         with session_scope() as session:
-            return store.open_ticket_for(session, sender_id) is not None
-    except Exception:  # no database: start the session as Rasa would
+            ticket = store.open_ticket_for(session, sender_id)
+            return (ticket.id, ticket.status) if ticket is not None else None
+    except Exception:  # no database: carry on as if there were no ticket
         logger.exception("could not check for an open ticket")
-        return False
+        return None

@@ -8,10 +8,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq_actions import CONTEXT_SLOT, send
+from actions.handoff import waiting_ticket_id
 from actions.knowledge import knowledge_base
 from actions.profile_parsing import extract_profile
 from actions.recommendation_engine import (
     UNKNOWN,
+    enough_facts_known,
     load_criteria,
     questions_still_needed,
     recommend,
@@ -74,9 +76,10 @@ class ValidateRecommendationForm(FormValidationAction):
         if tracker.get_slot("recommendation"):
             return []  # a changed answer gets a new recommendation at once
         turns = seller_turns_per_question(tracker)
-        if len(turns) >= load_criteria().max_questions:
+        profile = profile_from(tracker)
+        if len(turns) >= load_criteria().max_questions or enough_facts_known(profile):
             return []
-        needed = questions_still_needed(profile_from(tracker))
+        needed = questions_still_needed(profile)
         return [f for f in needed if turns[f] < TURNS_PER_QUESTION][:1]
 
     async def get_extraction_events(
@@ -162,13 +165,17 @@ class ActionTakeProfileInformation(Action):
     """`inform` outside the questionnaire: details of the seller's situation (`日均五十单，做美国站`)
     start it, or update a recommendation already given; a message with nothing the profile
     parser reads (`嗯`, `xyz abc`) is one the bot could not place, so the disambiguation action
-    (the rule's next step) answers it and counts it towards a handoff."""
+    (the rule's next step) answers it and counts it towards a handoff. While a handoff ticket
+    waits for staff, details (`店铺名 XX Home 美国站的`) are meant for them: the disambiguation
+    action acknowledges them as passed on, and no questionnaire starts."""
 
     def name(self) -> Text:
         return "action_take_profile_information"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         latest = tracker.latest_message
+        if waiting_ticket_id(tracker.sender_id) is not None:
+            return []
         if extract_profile(latest.get("text") or "", latest.get("entities") or []):
             return [FollowupAction(FORM_NAME)]
         return []

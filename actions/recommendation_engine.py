@@ -30,6 +30,7 @@ class Criteria:
     criteria: Tuple[Criterion, ...]
     questions: Dict[str, list]
     max_questions: int
+    enough_facts: int
     labels: Dict[str, Dict[str, str]]
     next_steps: Dict[str, dict]
     warnings: Dict[str, str]
@@ -53,6 +54,7 @@ def load_criteria(path: Path = CRITERIA_FILE) -> Criteria:
         criteria=tuple(Criterion(**c) for c in raw["criteria"]),
         questions=raw["questions"],
         max_questions=raw["max_questions"],
+        enough_facts=raw["enough_facts"],
         labels=raw["labels"],
         next_steps=raw["next_steps"],
         warnings=raw["warnings"],
@@ -128,6 +130,13 @@ def _swing(
             delta = totals[mode] - base[mode]
             swing[mode] = (min(low, delta), max(high, delta))
     return swing
+
+
+def enough_facts_known(profile: Dict[str, Any], criteria: Optional[Criteria] = None) -> bool:
+    """The seller has told enough (`SC 日均80单 有品牌 年销150万美金 5个人 预算每月2万刀`) to be
+    given the recommendation now rather than asked more."""
+    criteria = criteria or load_criteria()
+    return sum(answered(profile.get(f)) for f in criteria.questions) >= criteria.enough_facts
 
 
 def questions_still_needed(profile: Dict[str, Any], criteria: Optional[Criteria] = None) -> List[str]:

@@ -9,8 +9,12 @@ from actions.recommendation_engine import (
     answered,
     condition_fields,
     display_value,
+    questions_still_needed,
     reason_text,
 )
+
+
+STILL_OPEN = "还可能改变推荐的："
 
 
 def profile_summary(profile: Dict[str, Any], criteria: Criteria) -> str:
@@ -62,6 +66,10 @@ def recommendation_message(
         f"次选：{runner_name}（{scores[runner_up]}分，{name}{scores[mode]}分）——{why_lost}。"
     )
     lines.append(f"注意：{criteria.warnings[mode]}")
+    # recommended before every question was asked (the seller had told enough)
+    still_open = [criteria.labels["field"][f] for f in questions_still_needed(profile, criteria)]
+    if still_open:
+        lines.append(f"{STILL_OPEN}{'、'.join(still_open)}。告诉我，我会重新推荐。")
     step = criteria.next_steps[mode]
     lines.append(f"下一步：{step['title']}")
     return {
@@ -83,6 +91,7 @@ def recommendation_message(
                 "why_not": [s["text"] for s in setbacks],
             },
             "warning": criteria.warnings[mode],
+            "still_open": still_open,
             "profile": {k: v for k, v in profile.items() if v is not None},
         },
     }

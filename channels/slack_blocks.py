@@ -207,6 +207,9 @@ def _recommendation(text: str, custom: dict) -> List[Block]:
         blocks += sections(f"{name}——{why_not}" if why_not else name, title="次选")
     if custom.get("warning"):
         blocks += sections(str(custom["warning"]), title="⚠️ 注意")
+    still_open = _line(text, "还可能改变推荐的：")
+    if still_open:
+        blocks += sections(still_open)
     return blocks
 
 

@@ -25,6 +25,7 @@ TIMEOUT_S = 60
 # a turn's tracker events → kinds of reply: custom payloads by their type, responses by name
 _PAYLOAD_KINDS = {"clarification": "clarification", "comparison": "comparison",
                   "recommendation": "recommendation", "handoff": "handoff",
+                  "handoff_waiting": "handoff",
                   "disambiguation": "rephrase"}
 _RESPONSE_KINDS = {"utter_out_of_scope": "out_of_scope", "utter_capabilities": "capabilities",
                    "utter_greet": "greet", "utter_thanks": "thanks", "utter_goodbye": "goodbye",

@@ -3,8 +3,8 @@
 DATABASE_URL).
 
 Rasa publishes every tracker event here, including the seller's messages while a person holds
-the conversation (Rasa logs them but does not answer). That is how those messages reach the
-ticket. It also records the analytics behind the staff dashboard: messages, fallbacks, answers
+the conversation (Rasa logs them but does not answer). That is how the seller's messages after
+a handoff reach the ticket, with the bot's replies to them while the ticket waits for staff. It also records the analytics behind the staff dashboard: messages, fallbacks, answers
 per knowledge area, recommendations per mode.
 
 `publish` runs on Rasa's event loop, so it only queues; a worker thread writes what has
@@ -49,12 +49,19 @@ def facts_from_event(event: Dict[str, Any]) -> List[Fact]:
         custom = ((event.get("data") or {}).get("custom")) or {}
         if not isinstance(custom, dict):
             return []
+        facts: List[Fact] = []
+        # staff's replies and the handoff's own message are added to the ticket where sent
+        if not (event.get("metadata") or {}).get("staff") and custom.get("type") != "handoff":
+            facts.append(("bot_message", dict(sender_id=sender,
+                                              text=(event.get("text") or "").strip(), at=at)))
         if custom.get("type") == "answer":
             area = custom.get("question_type") or custom.get("id")
-            return [("event", dict(sender_id=sender, kind="answer", detail=area, created_at=at))]
+            facts.append(("event", dict(sender_id=sender, kind="answer", detail=area,
+                                        created_at=at)))
         if custom.get("type") == "recommendation":
-            return [("event", dict(sender_id=sender, kind="recommendation",
-                                   detail=custom.get("mode"), created_at=at))]
+            facts.append(("event", dict(sender_id=sender, kind="recommendation",
+                                        detail=custom.get("mode"), created_at=at)))
+        return facts
     return []
 
 
@@ -65,9 +72,13 @@ def write_fact(session, fact: Fact) -> None:
         return
     sender, text, at = args["sender_id"], args["text"], args["at"]
     ticket = store.open_ticket_for(session, sender)
-    # held: sent after a person took over. The message that opened the ticket came before
-    # (it is in the ticket's transcript already, and if it was a fallback, the bot's own).
+    # held: sent after the handoff. The message that opened the ticket came before (it is in
+    # the ticket's transcript already, and if it was a fallback, the bot's own).
     held = ticket is not None and (at is None or at >= ticket.created_at)
+    if kind == "bot_message":
+        if held and text:  # the bot answers only while the ticket waits; staff see it
+            store.add_message(session, ticket.id, "bot", text)
+        return
     store.record_event(session, sender_id=sender, kind="message", channel=args["channel"],
                        created_at=at)
     if held and text:

@@ -30,6 +30,23 @@ def domain() -> Dict:
     return yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))
 
 
+@pytest.fixture(scope="session")
+def empty_support_database(tmp_path_factory) -> str:
+    from support import db
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('support') / 'support.db'}"
+    db.upgrade(url)
+    yield url
+    db.engine_for(url).dispose()
+
+
+@pytest.fixture
+def no_tickets(empty_support_database, monkeypatch):
+    """Offline action tests: the actions that ask whether a handoff ticket waits for the
+    seller find none (and never touch the working copy's support.db)."""
+    monkeypatch.setenv("DATABASE_URL", empty_support_database)
+
+
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()

@@ -1,8 +1,12 @@
 """Custom actions, offline: tracker fixtures and a real CollectingDispatcher."""
 import json
 
+import pytest
+
 from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
 from tests.conftest import make_tracker
+
+pytestmark = pytest.mark.usefixtures("no_tickets")
 
 
 def run(action, tracker, dispatcher, domain):
@@ -207,6 +211,23 @@ def test_a_near_tie_offers_the_candidates_and_none_of_these(dispatcher, domain):
     assert [b["title"] for b in message["buttons"]] == ["代运营要注意什么？", "代运营有什么风险？", "都不是"]
     assert message["buttons"][0]["payload"] == '/ask_pitfalls{"mode": "agency"}'
     assert message["buttons"][-1]["payload"] == "/deny"
+
+
+def test_a_message_not_placed_keeps_the_mode_it_named_for_the_follow_up(dispatcher, domain):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0},
+               {"name": "ask_combine", "confidence": 0.38},
+               {"name": "ask_who_fits", "confidence": 0.06}]
+    tracker = make_tracker("nlu_fallback", ["co_marketing"], "有个品牌想跟我们出套装 这算联合营销吗",
+                           ranking=ranking)
+    events, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert messages[0]["text"] == "您是想问……"
+    assert slot_events(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
+
+    dispatcher.messages.clear()
+    follow_up = make_tracker("ask_how_to_start", text="咋操作 在哪开通",
+                             slots=slot_events(events))
+    _, messages = run(ActionAnswerQuestion(), follow_up, dispatcher, domain)
+    assert messages[-1]["custom"]["id"] == "co_marketing_how_to_start"
 
 
 def test_an_empty_or_emoji_message_is_asked_for_text(dispatcher, domain):

@@ -3,15 +3,23 @@ written to a temp SQLite database (DATABASE_URL)."""
 import pytest
 from rasa_sdk import Tracker
 
-from actions.faq_actions import ActionDisambiguate
-from actions.handoff import FAILED, ActionHandoff, ActionSessionStart
+from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
+from actions.handoff import (
+    FAILED,
+    WAITING,
+    ActionGreet,
+    ActionHandoff,
+    ActionOutOfScope,
+    ActionSessionStart,
+    asks_about_the_wait,
+)
 from support import db, store
 from support.notify import new_ticket_message, post_new_ticket_to_slack
 from tests.conftest import make_tracker
 from tests.fake_platform_api import FakePlatformAPI
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'support.db'}"
     db.upgrade(url)
@@ -56,14 +64,15 @@ def events_of(kind, url):
             select(ConversationEvent).where(ConversationEvent.kind == kind)).scalars()]
 
 
-def test_asking_for_a_person_opens_a_ticket_and_pauses(database, dispatcher, domain):
+def test_asking_for_a_person_opens_a_ticket_and_the_bot_keeps_listening(database, dispatcher,
+                                                                      domain):
     history = [user("代运营怎么收费", "ask_cost"), action("action_answer_question"),
                bot("代运营的费用……"), action("action_listen")]
     tracker = make_tracker("request_human", text="转人工", events=history,
                            slots={"question_type": "ask_cost"})
     events = ActionHandoff().run(dispatcher, tracker, domain)
 
-    assert events == [{"event": "pause", "timestamp": None}]
+    assert events == []  # paused only when staff claim the ticket (the web app)
     (ticket,) = tickets(database)
     assert ticket["sender_id"] == "seller-1" and ticket["status"] == "open"
     assert ticket["trigger"] == "asked_for_person" and ticket["urgency"] == "normal"
@@ -75,11 +84,19 @@ def test_asking_for_a_person_opens_a_ticket_and_pauses(database, dispatcher, dom
     assert ticket["messages"][-1] == {**ticket["messages"][-1], "author": "bot",
                                       "text": message["text"]}
     assert f"#{ticket['id']}" in message["text"] and "人工客服" in message["text"]
-    assert "不会插话" in message["text"]
+    assert "转给客服" in message["text"] and "仍可以继续问我" in message["text"]
     assert message["custom"] == {"type": "handoff", "ticket_id": ticket["id"],
                                  "urgency": "normal", "trigger": "asked_for_person",
                                  "status": "open"}
     assert events_of("handoff", database) == [("handoff", "asked_for_person")]
+
+
+def test_questions_while_the_ticket_waits_are_about_the_mode_the_handoff_named(
+        database, dispatcher, domain):
+    tracker = make_tracker("report_urgent_issue", ["agency"], text="代运营广告花超了好多")
+    events = ActionHandoff().run(dispatcher, tracker, domain)
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "context_modes": ["agency"], "mode": "agency"}
 
 
 def test_an_urgent_incident_is_an_urgent_ticket(database, dispatcher, domain):
@@ -113,7 +130,7 @@ def test_an_open_ticket_is_not_opened_twice(database, dispatcher, domain):
     (ticket,) = tickets(database)
     assert f"已在人工处理中（工单号 #{ticket['id']}）" in dispatcher.messages[0]["text"]
     assert ticket["messages"][-1]["text"] == dispatcher.messages[0]["text"]
-    assert events == [{"event": "pause", "timestamp": None}]
+    assert events == []
     assert len(events_of("handoff", database)) == 1
 
 
@@ -194,6 +211,80 @@ def test_none_of_the_candidates_then_another_fallback_hands_off(dispatcher, doma
     assert events[0]["name"] == "action_handoff"
 
 
+def assert_passed_on_to_staff(dispatcher, ticket):
+    (message,) = dispatcher.messages
+    assert message["text"] == WAITING.format(id=ticket["id"])
+    assert message["custom"] == {"type": "handoff_waiting", "ticket_id": ticket["id"]}
+
+
+def test_while_the_ticket_waits_what_the_bot_cannot_place_is_passed_to_staff(
+        database, dispatcher, domain):
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    (ticket,) = tickets(database)
+    dispatcher.messages.clear()
+    history = [user("转人工", "request_human"), action("action_handoff"), action("action_listen"),
+               user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
+               action("action_listen")]
+    tracker = make_tracker("nlu_fallback", text="订单号 113-2234 帮我查下", ranking=RANKING,
+                           events=history)
+    # not the candidates, and not a second handoff for two fallbacks in a row
+    assert ActionDisambiguate().run(dispatcher, tracker, domain) == []
+    assert_passed_on_to_staff(dispatcher, ticket)
+
+    with db.session_scope(database) as session:
+        store.resolve(session, ticket["id"], "王敏")
+    dispatcher.messages.clear()
+    ActionDisambiguate().run(dispatcher, make_tracker("nlu_fallback", text="这个费用风险咋样",
+                                                      ranking=RANKING), domain)
+    assert dispatcher.messages[0]["text"].startswith("您是想问")
+
+
+@pytest.mark.parametrize("action, intent, text, response", [
+    (ActionGreet(), "greet", "在吗", "utter_greet"),
+    (ActionOutOfScope(), "out_of_scope", "订单号 113-2234", "utter_out_of_scope"),
+])
+def test_small_talk_while_the_ticket_waits_is_acknowledged_as_passed_on(
+        database, dispatcher, domain, action, intent, text, response):
+    assert action.run(dispatcher, make_tracker(intent, text=text), domain) == []
+    assert dispatcher.messages[0]["response"] == response  # no ticket: the usual response
+
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    (ticket,) = tickets(database)
+    dispatcher.messages.clear()
+    action.run(dispatcher, make_tracker(intent, text=text), domain)
+    assert_passed_on_to_staff(dispatcher, ticket)
+
+    with db.session_scope(database) as session:
+        store.claim(session, ticket["id"], "王敏")
+    dispatcher.messages.clear()
+    action.run(dispatcher, make_tracker(intent, text=text), domain)
+    assert dispatcher.messages[0]["response"] == response  # (paused by then in Rasa)
+
+
+@pytest.mark.parametrize("text, about_the_wait", [
+    ("客服大概多久能回复", True), ("还要等多久啊", True), ("人工怎么还没来", True),
+    ("今天什么时候能处理好", True), ("大概多久能處理", True), ("還要排隊嗎", True),
+    ("多久能看到效果", False), ("代运营多久能回本", False), ("开通要多久", False),
+    ("从签约到接手一般多久", False), ("什么时候来得及报名", False), ("多久能交接完", False),
+])
+def test_what_asks_about_the_wait_for_staff(text, about_the_wait):
+    assert asks_about_the_wait(text) is about_the_wait
+
+
+def test_asking_about_the_wait_while_the_ticket_waits_is_not_an_faq(database, dispatcher, domain):
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    (ticket,) = tickets(database)
+    dispatcher.messages.clear()
+    # the NLU reads `多久` as a question about results
+    ActionAnswerQuestion().run(dispatcher, make_tracker("ask_effect", text="还要等多久啊"), domain)
+    assert_passed_on_to_staff(dispatcher, ticket)
+
+    dispatcher.messages.clear()
+    ActionAnswerQuestion().run(
+        dispatcher, make_tracker("ask_effect", ["agency"], text="代运营多久能看到效果"), domain)
+    assert dispatcher.messages[0]["custom"]["type"] == "answer"  # FAQs are still answered
+
+
 def test_an_empty_message_is_never_a_handoff(dispatcher, domain):
     history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
                action("action_listen")]
@@ -211,8 +302,14 @@ def session_tracker(sender):
                    active_loop={}, latest_action_name="action_listen")
 
 
-def test_a_new_session_stays_paused_while_the_ticket_is_open(database, dispatcher, domain):
+def test_a_new_session_stays_paused_while_staff_hold_the_ticket(database, dispatcher, domain):
     ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    (ticket,) = tickets(database)
+    events = ActionSessionStart().run(dispatcher, session_tracker("seller-1"), domain)
+    assert "pause" not in [e["event"] for e in events]  # waiting for staff: the bot answers
+
+    with db.session_scope(database) as session:
+        store.claim(session, ticket["id"], "王敏")
     events = ActionSessionStart().run(dispatcher, session_tracker("seller-1"), domain)
     kinds = [e["event"] for e in events]
     assert kinds[0] == "session_started" and kinds[-1] == "action"
@@ -220,7 +317,6 @@ def test_a_new_session_stays_paused_while_the_ticket_is_open(database, dispatche
     assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
         "mode": "agency", "question_type": "ask_cost"}
 
-    (ticket,) = tickets(database)
     with db.session_scope(database) as session:
         store.resolve(session, ticket["id"], "王敏")
     events = ActionSessionStart().run(dispatcher, session_tracker("seller-1"), domain)

@@ -1,12 +1,14 @@
 """Handoff through the REST channel against the running assistant (Rasa, action server,
 event broker, web app as `make run` starts them), the tickets read back from its database.
-A handed-off conversation stays paused until staff resolve it: a fresh seller per test."""
+The bot answers while the ticket waits for staff, and is quiet from their claim (through the
+web app's API) until they resolve it: a fresh seller per test."""
 import time
 
 import pytest
+import requests
 
 from support import db, store
-from tests.conftest import Seller, customs, texts
+from tests.conftest import STAFF_TOKEN, Seller, customs, texts
 
 # Vague or garbled messages. Which of them the trained model can't place changes with every
 # training, so the test first finds the ones that get the fallback's "您是想问……".
@@ -43,7 +45,7 @@ def test_asking_for_a_person_opens_a_ticket_and_tells_staff(assistant, seller, f
     handoff = handoff_of(messages)
     reply = texts(messages)
     assert f"工单号：#{handoff['ticket_id']}" in reply and "人工客服" in reply
-    assert "不会插话" in reply
+    assert "仍可以继续问我" in reply
 
     data = ticket(assistant, handoff["ticket_id"])
     assert data["sender_id"] == seller.sender and data["channel"] == "rest"
@@ -59,16 +61,43 @@ def test_asking_for_a_person_opens_a_ticket_and_tells_staff(assistant, seller, f
     assert posted, "the staff channel got the new ticket"
 
 
-def test_while_a_person_holds_the_conversation_the_bot_is_quiet(assistant, seller):
+def staff_call(assistant, ticket_id, action, **body):
+    response = requests.post(f"{assistant.web_url}/api/tickets/{ticket_id}/{action}",
+                             json={"staff": "王敏", **body}, timeout=15,
+                             headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_bot_answers_while_the_ticket_waits_and_is_quiet_once_staff_claim_it(
+        assistant, seller):
+    vague, _ = unintelligible(assistant)
     ticket_id = handoff_of(seller.say("找客服"))["ticket_id"]
+
+    # waiting for staff: questions are answered, the rest is passed on, all of it in the ticket
+    answered = seller.say("代运营怎么收费")
+    assert customs(answered, "answer") or customs(answered, "clarification")
+    (waiting,) = customs(seller.say(vague), "handoff_waiting")
+    assert waiting["ticket_id"] == ticket_id
+    assert customs(seller.say("在吗"), "handoff_waiting")  # not the greeting menu
+    assert customs(seller.say("转人工"), "handoff")[0]["ticket_id"] == ticket_id  # not a second
+
+    claimed = staff_call(assistant, ticket_id, "claim")
+    assert claimed["status"] == "claimed"
     assert seller.say("代运营怎么收费") == []
     assert seller.say("还在吗") == []
     data = ticket(assistant, ticket_id,
-                  until=lambda t: [m["text"] for m in t["messages"]][-2:] == [
-                      "代运营怎么收费", "还在吗"])
+                  until=lambda t: [m["text"] for m in t["messages"]][-1:] == ["还在吗"])
     seller_lines = [m["text"] for m in data["messages"] if m["author"] == "seller"]
     # added by the event broker (Rasa's endpoints need `event_broker:`); the first one once only
-    assert seller_lines == ["找客服", "代运营怎么收费", "还在吗"]
+    assert seller_lines == ["找客服", "代运营怎么收费", vague, "在吗", "转人工", "代运营怎么收费",
+                            "还在吗"]
+    bot_lines = [m["text"] for m in data["messages"] if m["author"] == "bot"]
+    assert [m["text"].strip() for m in answered if m.get("text")][0] in bot_lines
+    assert "已接手" in bot_lines[-1]
+
+    staff_call(assistant, ticket_id, "resolve")
+    assert customs(seller.say("代运营怎么收费"), "answer")
 
 
 def test_an_urgent_incident_goes_to_a_person_at_once(assistant, seller):

@@ -140,7 +140,7 @@ def test_handoff_message_says_who_takes_over_the_ticket_and_what_happens_next():
     text = handoff_message(42, "urgent", "urgent_topic", topic_by_id("account_suspended"))
     assert "账户被封" in text and "人工客服" in text and "#42" in text
     assert expectation("urgent") in text
-    assert "转给客服" in text and "不会插话" in text and "继续为您解答" in text
+    assert "转给客服" in text and "客服接手前" in text and "仍可以继续问我" in text
     assert handoff_message(7, "normal", "asked_for_person").startswith("好的，这就为您转接人工客服")
     assert "没能理解" in handoff_message(7, "normal", "repeated_fallback")
 

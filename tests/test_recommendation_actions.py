@@ -1,6 +1,8 @@
 """Recommendation actions offline: tracker fixtures and a real CollectingDispatcher."""
 import asyncio
 
+import pytest
+
 from actions.recommendation_actions import (
     ActionExplainRecommendation,
     ActionRecommend,
@@ -8,9 +10,13 @@ from actions.recommendation_actions import (
     ActionTakeProfileInformation,
     ValidateRecommendationForm,
     profile_fields,
+    profile_from,
 )
-from actions.recommendation_engine import UNKNOWN, load_criteria
+from actions.recommendation_engine import UNKNOWN, load_criteria, questions_still_needed
+from support import db, store
 from tests.conftest import make_tracker
+
+pytestmark = pytest.mark.usefixtures("no_tickets")
 
 DOMAIN = {"forms": {"recommendation_form": {"required_slots": list(load_criteria().questions)}}}
 
@@ -89,6 +95,21 @@ def test_no_more_questions_after_the_maximum(dispatcher):
     assert slots(validate(tracker, dispatcher))["requested_slot"] is None
 
 
+def test_a_seller_who_told_enough_gets_the_recommendation_not_more_questions(dispatcher):
+    text = "日本站 SC 日均80单 有品牌备案 年销售150万美金 5个人的团队 推广预算每月2万刀"
+    tracker = make_tracker("inform", text=text, slots=empty_profile(),
+                           entities=[{"entity": "marketplace", "value": "JP"}])
+    events = slots(validate(tracker, dispatcher))
+    assert sum(events.get(f) is not None for f in load_criteria().questions) >= 6
+    # partner brand and goal could still change it, but the seller has said enough
+    assert events["requested_slot"] is None
+
+    dispatcher.messages.clear()
+    five = make_tracker("inform", text="日本站 SC 日均80单 有品牌备案 年销售150万美金",
+                        slots=empty_profile(), entities=[{"entity": "marketplace", "value": "JP"}])
+    assert slots(validate(five, dispatcher))["requested_slot"] is not None
+
+
 def test_a_question_that_got_two_replies_is_not_asked_a_third_time(dispatcher):
     tracker = make_tracker(
         "out_of_scope", text="今天天气不错", slots=empty_profile(requested_slot="brand_registered"),
@@ -127,6 +148,23 @@ def test_the_recommendation_message(dispatcher):
     assert slots(events)["context_modes"] == ["agency"]  # `那要花多少钱` is about it
 
 
+def test_the_recommendation_names_the_open_questions_that_could_still_change_it(dispatcher):
+    profile = empty_profile(daily_orders=80, annual_sales_usd=1_500_000, brand_registered=True,
+                            marketplaces=["JP"], local_team=True, account_type="seller_central",
+                            budget_usd=20_000)
+    ActionRecommend().run(dispatcher, make_tracker("inform", slots=profile), {})
+    text = dispatcher.messages[0]["text"]
+    still_open = questions_still_needed(profile_from(make_tracker("inform", slots=profile)))
+    assert still_open  # given this early (enough facts), something could still change it
+    labels = "、".join(load_criteria().labels["field"][f] for f in still_open)
+    assert f"还可能改变推荐的：{labels}。" in text
+
+    dispatcher.messages.clear()  # nothing open: nothing to add
+    decided = {**profile, **{f: UNKNOWN for f in still_open}}
+    ActionRecommend().run(dispatcher, make_tracker("inform", slots=decided), {})
+    assert "还可能改变推荐的" not in dispatcher.messages[0]["text"]
+
+
 def test_why_repeats_the_reasoning(dispatcher):
     profile = empty_profile(daily_orders=10, local_team=False)
     ActionRecommend().run(dispatcher, make_tracker("inform", slots=profile), {})
@@ -160,6 +198,23 @@ def test_details_outside_the_form_start_the_questionnaire(dispatcher):
     events = take_outside_the_form(tracker, dispatcher)
     assert events == [{"event": "followup", "timestamp": None, "name": "recommendation_form"}]
     assert dispatcher.messages == []  # the form acknowledges what it read
+
+
+def test_details_while_a_handoff_ticket_waits_are_for_staff_not_the_questionnaire(
+        dispatcher, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'support.db'}"
+    db.upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    with db.session_scope(url) as session:
+        store.create_ticket(session, sender_id="seller-1", channel="rest", category="general",
+                            urgency="urgent", trigger="urgent_topic", summary="紧急",
+                            profile={}, recommendation=None, transcript=[])
+    tracker = make_tracker("inform", text="我店铺名叫 XX Home 美国站的", slots=empty_profile(),
+                           entities=[{"entity": "marketplace", "value": "US"}])
+    # left to the rule's next step, the disambiguation action, which says it was passed on
+    assert take_outside_the_form(tracker, dispatcher) == []
+    assert dispatcher.messages == []
+    db.engine_for(url).dispose()
 
 
 def test_nothing_readable_outside_the_form_is_left_to_the_not_understood_rule(dispatcher):

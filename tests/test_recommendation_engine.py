@@ -7,6 +7,7 @@ import yaml
 from actions.recommendation_engine import (
     UNKNOWN,
     condition_fields,
+    enough_facts_known,
     load_criteria,
     questions_still_needed,
     reason_text,
@@ -51,6 +52,14 @@ def test_answered_or_skipped_fields_are_never_asked_again():
     profile = {"daily_orders": 10, "local_team": UNKNOWN}
     needed = questions_still_needed(profile)
     assert "daily_orders" not in needed and "local_team" not in needed
+
+
+def test_six_facts_told_are_enough_and_skipped_ones_do_not_count():
+    told = {"daily_orders": 80, "annual_sales_usd": 1_500_000, "brand_registered": True,
+            "marketplaces": ["JP"], "local_team": True}
+    assert not enough_facts_known(told)
+    assert not enough_facts_known({**told, "goal": UNKNOWN})
+    assert enough_facts_known({**told, "budget_usd": 20_000})
 
 
 def test_no_question_is_needed_once_nothing_can_change_the_winner():

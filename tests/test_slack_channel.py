@@ -147,6 +147,19 @@ def test_a_recommendation_is_a_header_reasons_runner_up_warning_and_buttons():
     assert blocks[2]["text"]["text"] == "*次选*\n亚马逊联合运营——年销售额&lt;100万美元"
 
 
+def test_a_recommendation_given_early_says_what_could_still_change_it():
+    criteria = load_criteria()
+    profile = {"daily_orders": 80, "annual_sales_usd": 1_500_000, "brand_registered": True,
+               "marketplaces": ["JP"], "local_team": True, "account_type": "seller_central",
+               "budget_usd": 20_000}
+    message = recommendation_message(recommend(profile, criteria), profile, criteria)
+    assert message["custom"]["still_open"]
+    blocks = slack_message(message)["blocks"]
+    assert kinds(blocks)[-2:] == ["section", "actions"]
+    assert blocks[-2]["text"]["text"].startswith(
+        "还可能改变推荐的：" + "、".join(message["custom"]["still_open"]))
+
+
 def test_clarification_and_disambiguation_are_text_and_buttons(kb):
     clarification = clarification_message(kb, "ask_cost", ["agency", "amazon_coop"])
     disambiguation = disambiguation_message(kb, [("ask_cost", "agency"), ("ask_risk", "agency")])

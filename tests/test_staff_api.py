@@ -31,7 +31,7 @@ from webapp import staff_api
 from webapp.nlu_export import domain_intents, example_text, nlu_yaml
 from webapp.rasa_api import RasaAPI, RasaAPIError
 from webapp.server import create_app
-from webapp.staff_api import RESUMED_TEXT, StaffConfig
+from webapp.staff_api import CLAIMED_TEXT, RESUMED_TEXT, StaffConfig
 
 STAFF_TOKEN = "staff-api-test-token-5d1f"
 RASA_TOKEN = "rasa-api-test-token-93ab"
@@ -289,8 +289,9 @@ def test_the_queue_and_its_filters(api):
     high = api.ticket(sender_id="c", urgency="high", trigger="repeated_fallback", channel="slack",
                       category="ask_risk")
     done = api.ticket(sender_id="d", urgency="urgent", channel="socketio", category="ask_cost")
-    api.post(f"/api/tickets/{high}/claim", {"staff": "王敏"})
+    api.rasa_accepts("c")
     api.rasa_accepts("d")
+    assert api.post(f"/api/tickets/{high}/claim", {"staff": "王敏"}).status_code == 200
     assert api.post(f"/api/tickets/{done}/resolve", {"staff": "王敏"}).status_code == 200
 
     assert ids(api.get("/api/tickets")) == [urgent, done, high, normal]  # urgent first, then oldest
@@ -341,16 +342,36 @@ def test_an_unknown_ticket_is_a_404(api, path):
         assert api.post(f"{path}/{action}", {"staff": "王敏", "text": "您好"}).status_code == 404
 
 
-def test_claim_and_its_conflicts(api):
+def test_claim_pauses_the_bot_and_tells_the_seller_and_its_conflicts(api):
     ticket = api.ticket()
+    path = api.rasa_accepts("seller-1")
     claimed = api.post(f"/api/tickets/{ticket}/claim", {"staff": "王敏"})
     assert claimed.status_code == 200
     assert (claimed.json()["status"], claimed.json()["claimed_by"]) == ("claimed", "王敏")
     assert claimed.json()["claimed_at"]
+    notice = CLAIMED_TEXT.format(staff="王敏", id=ticket)
+    assert claimed.json()["messages"][-1]["text"] == notice
+    [sent] = api.rasa.received(path)
+    assert sent.query["output_channel"] == ["latest"]
+    # from now on Rasa logs the seller's messages without answering them
+    assert sent.json() == [{"event": "pause"}, {
+        "event": "bot", "text": notice, "metadata": {"staff": True},
+        "data": {"custom": {"type": "handoff_claimed", "ticket_id": ticket}}}]
+
     assert api.post(f"/api/tickets/{ticket}/claim", {"staff": "王敏"}).status_code == 200  # again: fine
     taken = api.post(f"/api/tickets/{ticket}/claim", {"staff": "李雷"})
     assert taken.status_code == 409 and "王敏" in taken.json()["error"]
     assert api.status_of(ticket)["claimed_by"] == "王敏"
+    assert len(api.rasa.received(path)) == 1  # the seller was told once
+
+
+def test_a_claim_rasa_did_not_take_is_a_502_and_the_ticket_stays_open(api):
+    ticket = api.ticket(sender_id="nobody-home")  # the fake Rasa answers 404 for this sender
+    response = api.post(f"/api/tickets/{ticket}/claim", {"staff": "王敏"})
+    assert response.status_code == 502 and "对话服务" in response.json()["error"]
+    data = api.status_of(ticket)
+    assert (data["status"], data["claimed_by"]) == ("open", None)  # the bot still answers
+    assert [m["author"] for m in data["messages"]] == ["seller", "bot", "seller"]
 
 
 @pytest.mark.parametrize("body", [
@@ -394,7 +415,13 @@ def test_reply_reaches_the_seller_through_rasa_and_joins_the_ticket(api):
     assert sent.method == "POST"
     assert sent.query == {"output_channel": ["latest"], "execute_side_effects": ["true"],
                           "token": [RASA_TOKEN]}
-    assert sent.json() == [{"event": "bot", "text": "您好，我来帮您处理。", "metadata": {"staff": True}}]
+    # the claim pauses the bot: from now on staff answer
+    assert sent.json() == [{"event": "pause"},
+                           {"event": "bot", "text": "您好，我来帮您处理。", "metadata": {"staff": True}}]
+    again = api.post(f"/api/tickets/{ticket}/reply", {"staff": "王敏", "text": "在的"})
+    assert api.rasa.received(path)[-1].json() == [
+        {"event": "bot", "text": "在的", "metadata": {"staff": True}}]
+    assert again.json()["messages"][-1]["text"] == "在的"
 
 
 def test_reply_conflicts(api):
@@ -432,7 +459,9 @@ def test_a_reply_rasa_did_not_take_is_a_502_and_not_stored(api):
     response = api.post(f"/api/tickets/{ticket}/reply", {"staff": "王敏", "text": "您好"})
     assert response.status_code == 502
     assert "对话服务" in response.json()["error"]
-    assert [m["author"] for m in api.status_of(ticket)["messages"]] == ["seller", "bot", "seller"]
+    data = api.status_of(ticket)
+    assert [m["author"] for m in data["messages"]] == ["seller", "bot", "seller"]
+    assert data["status"] == "open"  # not a claim either: the bot was not paused
 
 
 def test_resolve_hands_the_conversation_back_to_the_bot(api):
@@ -444,7 +473,7 @@ def test_resolve_hands_the_conversation_back_to_the_bot(api):
     data = response.json()
     assert data["status"] == "resolved" and data["resolved_at"]
     assert data["claimed_by"] == "王敏"  # who handled it stays on record
-    [sent] = api.rasa.received(path)
+    [_claim, sent] = api.rasa.received(path)
     assert sent.query["output_channel"] == ["latest"] and sent.query["token"] == [RASA_TOKEN]
     events = sent.json()
     assert events[0] == {"event": "resume"}
@@ -456,7 +485,7 @@ def test_resolve_hands_the_conversation_back_to_the_bot(api):
 
     again = api.post(f"/api/tickets/{ticket}/resolve", {"staff": "王敏"})
     assert again.status_code == 409 and again.json()["error"] == "工单已解决。"
-    assert len(api.rasa.received(path)) == 1  # the bot was not resumed twice
+    assert len(api.rasa.received(path)) == 2  # the bot was not resumed twice
     assert api.post(f"/api/tickets/{ticket}/claim", {"staff": "王敏"}).status_code == 409
 
 
@@ -469,7 +498,9 @@ def test_an_open_ticket_can_be_resolved_directly(api):
 
 def test_when_rasa_cannot_be_told_the_ticket_stays_open(api):
     ticket = api.ticket(sender_id="unreachable")
+    path = api.rasa_accepts("unreachable")
     api.post(f"/api/tickets/{ticket}/claim", {"staff": "王敏"})
+    del api.rasa.responses[path]  # Rasa stops taking events for this conversation
     response = api.post(f"/api/tickets/{ticket}/resolve", {"staff": "王敏"})
     assert response.status_code == 502
     assert api.status_of(ticket)["status"] == "claimed"  # rolled back: staff can try again

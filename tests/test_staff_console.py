@@ -1,6 +1,7 @@
 """The staff console in a real headless Chromium (Debian's `chromium` via Playwright with
 `executable_path`), against the assistant started as `make run` starts it: a seller in the
-web widget asks for a person, staff take the conversation over in /staff and hand it back.
+web widget asks for a person (the bot still answers while the ticket waits), staff take the
+conversation over in /staff and hand it back.
 Also the same hand-over for a WeChat seller, through the API: the replies go out through
 WeChat's customer-service message API (faked on loopback).
 """
@@ -103,9 +104,20 @@ def test_staff_take_over_a_conversation_and_hand_it_back(seller, console, assist
     expect(detail.locator(".facts.meta")).to_contain_text(sender)
     expect(detail.locator(".facts.meta")).to_contain_text("卖家要求转人工")
     expect(detail.locator(".msg-seller .msg-text").last).to_have_text("转人工")
+
+    # until staff claim it, the bot still answers; staff see the question and the answer
+    ask(seller, "代运营怎么收费")
+    assert_shows_entry(last_bot(seller), kb.entries["agency_cost"])
+    expect(detail.locator(".msg-seller .msg-text").last).to_have_text(
+        "代运营怎么收费", timeout=POLL_TIMEOUT_MS)
+    expect(detail.locator(".msg-bot .msg-text").last).to_contain_text(
+        kb.entries["agency_cost"].answer.split("\n\n")[0].strip(), timeout=POLL_TIMEOUT_MS)
+
     detail.get_by_role("button", name="认领").click()
     expect(detail.locator(".badge.status-claimed")).to_have_text("处理中")
     expect(row).to_contain_text(STAFF_NAME, timeout=POLL_TIMEOUT_MS)
+    # the seller learns who took over
+    expect(last_bot(seller)).to_contain_text(f"客服{STAFF_NAME}已接手", timeout=REPLY_TIMEOUT_MS)
 
     # staff reply; it reaches the seller's widget, labelled 客服
     reply = "您好，我是客服王敏。代运营的费用一般是基础服务费加销售额提成，我把报价单发您邮箱。"

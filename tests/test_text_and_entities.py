@@ -73,6 +73,12 @@ def entities(nlp, text):
             [("mode", "agency", "代运营"), ("mode", "co_marketing", "联合营销"), ("aspect", "cost", "费用")],
         ),
         ("数据归谁", [("aspect", "data", "数据")]),
+        # programmes only one document names are that mode
+        ("月销三万刀能参加FBA Select Expansion吗",
+         [("mode", "amazon_coop", "FBA Select Expansion")]),
+        ("Co-Promotions在哪开", [("mode", "co_marketing", "Co-Promotions")]),
+        ("欧洲的Co-Branded Promotion Tool怎么申请",
+         [("mode", "amazon_coop", "Co-Branded Promotion Tool")]),
         (
             "美国站做母婴的适合co marketing吗",
             [("marketplace", "US", "美国站"), ("category", "baby", "母婴"), ("mode", "co_marketing", "co marketing")],

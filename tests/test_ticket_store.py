@@ -341,16 +341,23 @@ def user_event(sender, text, intent="ask_cost", at=None, channel="rest"):
 
 
 def test_broker_reads_answers_recommendations_and_fallbacks():
-    answer = {"sender_id": "s", "event": "bot", "timestamp": 1_700_000_000,
+    answer = {"sender_id": "s", "event": "bot", "timestamp": 1_700_000_000, "text": "费用……",
               "data": {"custom": {"type": "answer", "id": "agency_cost",
                                   "question_type": "ask_cost"}}}
-    assert facts_from_event(answer)[0][1]["detail"] == "ask_cost"
+    (_, message), (_, event) = facts_from_event(answer)
+    assert message["text"] == "费用……" and event["detail"] == "ask_cost"
     recommendation = {"sender_id": "s", "event": "bot", "data": {"custom": {
         "type": "recommendation", "mode": "agency+co_marketing"}}}
-    assert facts_from_event(recommendation)[0][1] == {
+    assert facts_from_event(recommendation)[1] == ("event", {
         "sender_id": "s", "kind": "recommendation", "detail": "agency+co_marketing",
-        "created_at": None}
-    assert facts_from_event({"sender_id": "s", "event": "bot", "text": "hi", "data": {}}) == []
+        "created_at": None})
+    assert facts_from_event({"sender_id": "s", "event": "bot", "text": " hi ", "data": {}}) == [
+        ("bot_message", {"sender_id": "s", "text": "hi", "at": None})]
+    # staff's replies and the handoff's message are added to the ticket by whoever sends them
+    assert facts_from_event({"sender_id": "s", "event": "bot", "text": "您好",
+                             "metadata": {"staff": True}}) == []
+    assert facts_from_event({"sender_id": "s", "event": "bot", "text": "工单号：#3",
+                             "data": {"custom": {"type": "handoff", "ticket_id": 3}}}) == []
     assert facts_from_event({"sender_id": "s", "event": "action", "name": "action_listen"}) == []
     (kind, fact), = facts_from_event(user_event("s", "啥玩意", intent="nlu_fallback"))
     assert kind == "user_message" and fact["fallback"] and fact["channel"] == "rest"
@@ -368,14 +375,19 @@ def test_broker_adds_a_held_conversation_to_its_ticket_and_records_analytics(url
     broker.publish(user_event("s-1", "代运营怎么收费", intent="ask_cost"))
     broker.publish(user_event("s-1", "qwer 嗯", intent="nlu_fallback"))  # held: no fallback
     broker.publish(user_event("s-2", "别的卖家", intent="ask_cost"))  # no ticket
+    # while the ticket waits the bot still answers; staff see its answer in the ticket
     broker.publish({"sender_id": "s-1", "event": "bot", "timestamp": time.time(),
+                    "text": "代运营的费用……",
                     "data": {"custom": {"type": "answer", "question_type": "ask_cost"}}})
+    broker.publish({"sender_id": "s-2", "event": "bot", "timestamp": time.time(),
+                    "text": "不在工单里"})
     broker.flush()
     assert broker.is_ready()
     with db.session_scope(url) as session:
         ticket = store.get_ticket(session, ticket_id)
         assert [(m.author, m.text) for m in ticket.messages] == [
-            ("seller", "转人工"), ("seller", "代运营怎么收费"), ("seller", "qwer 嗯")]
+            ("seller", "转人工"), ("seller", "代运营怎么收费"), ("seller", "qwer 嗯"),
+            ("bot", "代运营的费用……")]
         stats = store.daily_stats(session, days=1)[-1]
         assert stats["messages"] == 6 and stats["conversations"] == 2
         assert stats["fallbacks"] == 1 and stats["answers"] == {"ask_cost": 1}

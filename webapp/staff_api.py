@@ -42,6 +42,10 @@ MAX_ANSWER_ID_CHARS = 64
 MAX_QUESTION_CHARS = 2000
 MAX_TICKET_ID = 2**31 - 1
 RESUMED_TEXT = "客服已处理完毕，本次人工服务结束。接下来由智能助手继续为您解答。"
+CLAIMED_TEXT = "客服{staff}已接手您的问题（工单号 #{id}），接下来由客服直接回复您，请稍候。"
+# the bot answers while a ticket waits; from the claim on, staff alone do (Rasa logs, the
+# event broker adds the seller's messages to the ticket)
+PAUSE = {"event": "pause"}
 NO_STORE = {"Cache-Control": "no-store"}
 # the widget posts feedback from seller sites on other origins
 FEEDBACK_CORS = {
@@ -316,17 +320,25 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 @staff_only
 async def claim_ticket(request: web.Request) -> web.Response:
+    """Take the ticket: the bot stops answering and the seller is told who took over, in one
+    transaction (when Rasa can't be told, the ticket stays open: 502)."""
     id_ = ticket_id(request)
     staff = staff_name(await json_body(request))
-    url = request.app[CONFIG].database_url
+    config = request.app[CONFIG]
 
     def work():
-        with session_scope(url) as session:
-            _found(session, id_)
+        with session_scope(config.database_url) as session:
+            was_open = _found(session, id_).status == "open"
             try:
                 ticket = store.claim(session, id_, staff)
             except store.TicketStateError:
                 raise _conflict(session, id_)
+            if was_open:  # not on claiming one's own ticket again
+                notice = CLAIMED_TEXT.format(staff=staff, id=id_)
+                config.rasa.append_events(ticket.sender_id, [PAUSE, {
+                    "event": "bot", "text": notice, "metadata": {"staff": True},
+                    "data": {"custom": {"type": "handoff_claimed", "ticket_id": id_}}}])
+                store.add_message(session, id_, "bot", notice)
             return store.ticket_dict(ticket, with_messages=True)
 
     return json_response(await in_thread(work), headers=NO_STORE)
@@ -335,7 +347,8 @@ async def claim_ticket(request: web.Request) -> web.Response:
 @staff_only
 async def reply_ticket(request: web.Request) -> web.Response:
     """Send staff's text to the seller (their latest channel) and add it to the ticket.
-    Replying to an open ticket claims it for the one replying."""
+    Replying to an open ticket claims it for the one replying (and pauses the bot). One
+    transaction: a reply Rasa did not take is neither stored nor a claim."""
     id_ = ticket_id(request)
     data = await json_body(request)
     staff = staff_name(data)
@@ -347,15 +360,14 @@ async def reply_ticket(request: web.Request) -> web.Response:
             ticket = _found(session, id_)
             if ticket.status == "resolved":
                 raise ApiError(409, "工单已解决，不能再回复。")
+            was_open = ticket.status == "open"
+            sender = ticket.sender_id
             try:
                 store.claim(session, id_, staff)
             except store.TicketStateError:
                 raise _conflict(session, id_)
-            sender = ticket.sender_id
-        # sent before it is stored: a reply Rasa did not take is not shown as sent
-        config.rasa.append_events(
-            sender, [{"event": "bot", "text": text, "metadata": {"staff": True}}])
-        with session_scope(config.database_url) as session:
+            reply = {"event": "bot", "text": text, "metadata": {"staff": True}}
+            config.rasa.append_events(sender, [PAUSE, reply] if was_open else [reply])
             store.add_message(session, id_, "staff", text)
             return store.ticket_dict(_found(session, id_), with_messages=True)
 
@@ -381,8 +393,8 @@ async def resolve_ticket(request: web.Request) -> web.Response:
                 {"event": "resume"},
                 {"event": "bot", "text": RESUMED_TEXT, "metadata": {"staff": True},
                  "data": {"custom": {"type": "handoff_resolved", "ticket_id": id_}}},
-                # the pause left the bot mid-turn (action_handoff, never action_listen): without
-                # this the policies see the seller's next message out of any rule's context
+                # the seller's messages while paused got no action: without this the policies
+                # would see the next message right after them, out of any rule's context
                 {"event": "action", "name": "action_listen"},
             ])
             return store.ticket_dict(ticket, with_messages=True)

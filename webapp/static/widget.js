@@ -5,8 +5,8 @@
  * localStorage so a page reload or a lost connection loses nothing the seller wrote.
  * Seller and bot text is always inserted as text (textContent), never as HTML.
  * Answers get 👍/👎 buttons (有帮助/没帮助, posted to the web app's /api/feedback). While a
- * person holds the conversation (after a handoff, until staff resolve it) replies come from
- * staff, marked 客服, and no bot reply is waited for.
+ * person holds the conversation (from staff's claim of the handoff ticket until they resolve
+ * it) replies come from staff, marked 客服, and no bot reply is waited for.
  */
 (function () {
   "use strict";
@@ -329,6 +329,10 @@
         (why ? "——" + why : "")));
     }
     if (custom.warning) card.appendChild(el("div", "sa-card-warning", "注意：" + custom.warning));
+    if (Array.isArray(custom.still_open) && custom.still_open.length) {
+      card.appendChild(el("div", "sa-card-note",
+        "还可能改变推荐的：" + custom.still_open.join("、") + "。告诉我，我会重新推荐。"));
+    }
     bubble.appendChild(card);
   }
 
@@ -406,7 +410,7 @@
     var type = (message.custom || {}).type;
     if (type === "answer") message.question = lastSellerText();
     if (type === "handoff_resolved") state.withStaff = false;
-    else if (type === "handoff" || message.staff) state.withStaff = true;
+    else if (type === "handoff_claimed" || message.staff) state.withStaff = true;
     state.messages.push(message);
     saveState();
     render(message);
