@@ -4,8 +4,9 @@ DATABASE_URL).
 
 Rasa publishes every tracker event here, including the seller's messages while a person holds
 the conversation (Rasa logs them but does not answer). That is how the seller's messages after
-a handoff reach the ticket, with the bot's replies to them while the ticket waits for staff. It also records the analytics behind the staff dashboard: messages, fallbacks, answers
-per knowledge area, recommendations per mode.
+a handoff reach the ticket, with the bot's replies to them while the ticket waits for staff.
+It also records the analytics behind the staff dashboard: messages, fallbacks, answers per
+knowledge area, recommendations per mode.
 
 `publish` runs on Rasa's event loop, so it only queues; a worker thread writes what has
 queued up, in one transaction. A failure is logged and dropped, never raised into Rasa: the
@@ -71,12 +72,14 @@ def write_fact(session, fact: Fact) -> None:
         store.record_event(session, **args)
         return
     sender, text, at = args["sender_id"], args["text"], args["at"]
+    if kind == "bot_message" and not text:
+        return  # a payload without text (buttons only) has nothing for the ticket
     ticket = store.open_ticket_for(session, sender)
     # held: sent after the handoff. The message that opened the ticket came before (it is in
     # the ticket's transcript already, and if it was a fallback, the bot's own).
     held = ticket is not None and (at is None or at >= ticket.created_at)
     if kind == "bot_message":
-        if held and text:  # the bot answers only while the ticket waits; staff see it
+        if held:  # the bot answers only while the ticket waits; staff see it
             store.add_message(session, ticket.id, "bot", text)
         return
     store.record_event(session, sender_id=sender, kind="message", channel=args["channel"],
