@@ -174,8 +174,8 @@ class ActionTakeProfileInformation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         latest = tracker.latest_message
+        if not extract_profile(latest.get("text") or "", latest.get("entities") or []):
+            return []
         if waiting_ticket_id(tracker.sender_id) is not None:
             return []
-        if extract_profile(latest.get("text") or "", latest.get("entities") or []):
-            return [FollowupAction(FORM_NAME)]
-        return []
+        return [FollowupAction(FORM_NAME)]

@@ -410,7 +410,7 @@
     var type = (message.custom || {}).type;
     if (type === "answer") message.question = lastSellerText();
     if (type === "handoff_resolved") state.withStaff = false;
-    else if (type === "handoff_claimed" || message.staff) state.withStaff = true;
+    else if (message.staff) state.withStaff = true;  // a staff reply, or the claim's notice
     state.messages.push(message);
     saveState();
     render(message);
