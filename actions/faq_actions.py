@@ -21,39 +21,20 @@ from actions.handoff import (
     utter_waiting,
     waiting_ticket_id,
 )
-from actions.knowledge import ALL_MODES, knowledge_base
+from actions.conversation_context import (
+    CONTEXT_SLOT,
+    context_events,
+    entity_values,
+    mentioned_modes,
+)
+from actions.knowledge import ALL_MODES, Resolved, knowledge_base
 from components.text_normalization import has_meaningful_text, is_question
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
-# The mode(s) the conversation is on: a follow-up that names none is answered for them.
-CONTEXT_SLOT = "context_modes"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
+TERM_NOTE = "资料里讲到“{term}”的是这一段："
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
-
-
-def mentioned_modes(latest_message: Dict[Text, Any]) -> List[str]:
-    """Modes named in the message, in order, `all` expanded to the three modes."""
-    kb = knowledge_base()
-    modes: List[str] = []
-    for value in entity_values(latest_message, "mode"):
-        values = list(kb.modes) if value == ALL_MODES else [value]
-        modes += [v for v in values if v in kb.modes and v not in modes]
-    return modes
-
-
-def context_events(modes: List[str]) -> List[Dict[Text, Any]]:
-    """The conversation is now on `modes`: a follow-up naming no mode is about them."""
-    events = [SlotSet(CONTEXT_SLOT, modes)]
-    if len(modes) == 1:
-        events.append(SlotSet("mode", modes[0]))
-    return events
-
-
-def entity_values(latest_message: Dict[Text, Any], entity: str) -> List[str]:
-    return [
-        e.get("value") for e in latest_message.get("entities") or [] if e.get("entity") == entity
-    ]
 
 
 def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
@@ -134,6 +115,12 @@ class ActionAnswerQuestion(Action):
         if not modes:
             modes = [m for m in tracker.get_slot(CONTEXT_SLOT) or [] if m in available]
             lead = carried_over_note(kb, modes) if modes else None
+        text = latest.get("text") or ""
+        if not modes:
+            # `SLA是什么` with no mode yet: a term only one passage of all contains names it
+            named_anywhere = kb.passage_naming_a_term(text, kb.modes)
+            if named_anywhere:
+                modes = [named_anywhere[0].modes[0]]
         if not modes:
             previous: Optional[str] = tracker.get_slot("mode")
             ordered = sorted(available, key=lambda m: m != previous)
@@ -142,12 +129,27 @@ class ActionAnswerQuestion(Action):
 
         answered = set()
         for mode in modes:
-            resolved = kb.resolve(question_type, mode)
+            resolved = term_passage(kb, text, mode)
+            if resolved:  # a follow-up (`那代运营呢`) asks about that passage's question type
+                events[0] = SlotSet("question_type", resolved.entry.question_type)
+            else:
+                resolved = kb.resolve(question_type, mode)
             if resolved.entry.id not in answered:
                 answered.add(resolved.entry.id)
                 send(dispatcher, answer_message(kb, resolved, lead))
                 lead = None  # said once, before the first answer
         return events + context_events(modes)
+
+
+def term_passage(kb, text: str, mode: str) -> Optional[Resolved]:
+    """The passage of the mode that a term of the question names (`知识产权那块具体指啥`,
+    `促销日历提前多久对齐`): the seller is asking about that detail, whatever question type
+    the wording suggests."""
+    named = kb.passage_naming_a_term(text, [mode])
+    if named is None:
+        return None
+    entry, term = named
+    return Resolved(entry, mode, TERM_NOTE.format(term=term))
 
 
 class ActionDisambiguate(Action):

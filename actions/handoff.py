@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation_context import events_for_modes_named
 from actions.knowledge import knowledge_base
 from support import store
 from support.db import session_scope
@@ -236,10 +237,7 @@ class ActionHandoff(Action):
             "type": "handoff", "ticket_id": ticket.id, "urgency": ticket.urgency,
             "trigger": ticket.trigger, "status": ticket.status})
         # `代运营广告花超了`: questions while the ticket waits are about the mode it named
-        from actions.faq_actions import context_events, mentioned_modes
-
-        modes = mentioned_modes(latest)
-        return context_events(modes) if modes else []
+        return events_for_modes_named(latest)
 
 
 def asks_about_the_wait(text: str) -> bool:
@@ -281,7 +279,8 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         respond_unless_waiting(dispatcher, tracker.sender_id, "utter_out_of_scope")
-        return []
+        # `要开欧洲五国 VAT搞得头大 要不要找个代运营`: the next question is about 代运营
+        return events_for_modes_named(tracker.latest_message)
 
 
 class ActionSessionStart(Action):

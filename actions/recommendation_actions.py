@@ -7,7 +7,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq_actions import CONTEXT_SLOT, send
+from actions.conversation_context import CONTEXT_SLOT, events_for_modes_named
+from actions.faq_actions import send
 from actions.handoff import waiting_ticket_id
 from actions.knowledge import knowledge_base
 from actions.profile_parsing import extract_profile
@@ -102,15 +103,18 @@ class ValidateRecommendationForm(FormValidationAction):
         changed = {f: v for f, v in updates.items() if tracker.get_slot(f) != v}
         if changed:
             dispatcher.utter_message(text=acknowledgement(changed, load_criteria()))
-        return [SlotSet(field, value) for field, value in updates.items()]
+        # an answer naming a mode (`Co-Op那种`) puts the conversation on it, as questions do
+        context = events_for_modes_named(latest)
+        return [SlotSet(field, value) for field, value in updates.items()] + context
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> List[EventType]:
         """Parsing is the validation: keep every profile field the message set, not only
-        the requested one (the SDK's default keeps just `required_slots`)."""
-        fields = set(profile_fields())
-        return [SlotSet(k, v) for k, v in tracker.slots_to_validate().items() if k in fields]
+        the requested one (the SDK's default keeps just `required_slots`), and the mode(s)
+        it named."""
+        kept = set(profile_fields()) | {CONTEXT_SLOT, "mode"}
+        return [SlotSet(k, v) for k, v in tracker.slots_to_validate().items() if k in kept]
 
 
 class ActionRecommend(Action):
@@ -174,8 +178,10 @@ class ActionTakeProfileInformation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         latest = tracker.latest_message
+        # `We are a VC vendor… 想了解下Co-Op怎么参与`: questions after it are about the Co-Op
+        context = events_for_modes_named(latest)
         if not extract_profile(latest.get("text") or "", latest.get("entities") or []):
-            return []
+            return context
         if waiting_ticket_id(tracker.sender_id) is not None:
-            return []
-        return [FollowupAction(FORM_NAME)]
+            return context
+        return context + [FollowupAction(FORM_NAME)]

@@ -269,3 +269,29 @@ def test_an_aspect_comparison_without_modes_covers_all_three(dispatcher, domain)
         "agency_cost",
         "coop_cost",
     ]
+
+
+def test_a_term_from_a_passage_gets_that_passage_whatever_the_question_type(dispatcher, domain):
+    # `是啥意思` reads as ask_what_is; the seller asks about a detail of the pitfalls passage
+    tracker = make_tracker("ask_what_is", [], "账户迁移支持是啥意思",
+                           slots={"context_modes": ["agency"], "mode": "agency"})
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["agency_pitfalls"]
+    assert "资料里讲到“账户迁移支持”的是这一段：" in messages[0]["text"]
+    # `那联合营销呢` next asks about pitfalls, the passage's question type
+    assert slot_events(events)["question_type"] == "ask_pitfalls"
+
+
+def test_a_term_only_one_passage_contains_answers_a_question_naming_no_mode(dispatcher, domain):
+    tracker = make_tracker("ask_what_is", [], "SLA是什么")
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["agency_cost"]
+    assert slot_events(events)["context_modes"] == ["agency"]
+
+
+def test_a_question_with_no_passage_term_keeps_its_question_type(dispatcher, domain):
+    tracker = make_tracker("ask_cost", ["amazon_coop"], "联合运营大概要花多少钱")
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["coop_cost"]
+    assert "资料里讲到" not in messages[0]["text"]
+    assert slot_events(events)["question_type"] == "ask_cost"

@@ -261,6 +261,14 @@ def test_small_talk_while_the_ticket_waits_is_acknowledged_as_passed_on(
     assert dispatcher.messages[0]["response"] == response  # (paused by then in Rasa)
 
 
+def test_an_off_topic_message_naming_a_mode_puts_the_conversation_on_it(dispatcher, domain):
+    # `要不要找个代运营` read as off-topic: the next question (`怎么挑服务商`) is about 代运营
+    tracker = make_tracker("out_of_scope", ["agency"], text="开欧洲五国 VAT搞得头大 要不要找个代运营")
+    events = ActionOutOfScope().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
+    assert {e["name"]: e["value"] for e in events} == {"context_modes": ["agency"], "mode": "agency"}
+
+
 @pytest.mark.parametrize("text, about_the_wait", [
     ("客服大概多久能回复", True), ("还要等多久啊", True), ("人工怎么还没来", True),
     ("今天什么时候能处理好", True), ("大概多久能處理", True), ("還要排隊嗎", True),

@@ -91,3 +91,47 @@ def test_every_figure_of_the_documents_is_in_the_knowledge_base(kb):
         body = _canonical((SEEDS / name).read_text("utf-8")).split("2026-01-16", 1)[1]
         for figure in re.findall(r"\d[\d,.:–%]*\d%?|\d+%", body):
             assert figure in text, (name, figure)
+
+
+@pytest.mark.parametrize(
+    "question, modes, entry_id, term",
+    [
+        ("SLA係乜嘢嚟㗎", ["agency"], "agency_cost", "SLA"),
+        ("账户迁移支持是啥意思", ["agency"], "agency_pitfalls", "账户迁移支持"),
+        ("any hidden costs? 比如ERP那些", ["agency"], "agency_cost", "ERP"),
+        ("促销日历提前多久对齐比较好", ["co_marketing"], "co_marketing_failure_reasons", "促销日历"),
+        ("我是SC 能用那个Co-Promotions吗", ["co_marketing"], "co_marketing_how_to_start",
+         "Co-Promotions"),
+        ("退出成本高是指什麼", ["amazon_coop"], "coop_pros_cons", "退出成本高"),
+    ],
+)
+def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
+    kb, question, modes, entry_id, term
+):
+    entry, found = kb.passage_naming_a_term(question, modes)
+    assert (entry.id, found) == (entry_id, term)
+    assert found in entry.answer
+
+
+@pytest.mark.parametrize(
+    "question, modes",
+    [
+        # 代运营公司 is the mode's name, not a term; 销售额 and 第一步 are everyday words
+        ("数据归谁啊 会不会被代运营公司拿走", ["agency"]),
+        ("提成5到15个点 是按销售额算吗", ["agency"]),
+        ("那开始的话第一步干啥", ["amazon_coop"]),
+        # the Co-Op's name is in most of its passages
+        ("Co-Op怎么收费", ["amazon_coop"]),
+        # our question texts are not searched: 新手最容易忽略 is in one of them only
+        ("新手最容易忽略啥", list(("co_marketing", "agency", "amazon_coop"))),
+    ],
+)
+def test_words_that_name_no_single_passage_name_none(kb, question, modes):
+    assert kb.passage_naming_a_term(question, modes) is None
+
+
+def test_a_long_message_yields_terms_no_longer_than_the_cap():
+    from actions.knowledge import MAX_CHINESE_TERM, question_terms
+
+    terms = question_terms("账户迁移支持知识产权退出成本高促销日历" * 25)
+    assert terms and max(len(t) for t in terms) == MAX_CHINESE_TERM

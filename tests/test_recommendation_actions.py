@@ -200,6 +200,23 @@ def test_details_outside_the_form_start_the_questionnaire(dispatcher):
     assert dispatcher.messages == []  # the form acknowledges what it read
 
 
+def test_details_naming_a_mode_put_the_conversation_on_it(dispatcher):
+    # `费用咋算的` after this is about the Co-Op, not "which mode?"
+    tracker = make_tracker("inform", ["amazon_coop"], slots=empty_profile(),
+                           text="We are a VC vendor selling baby products in US, annual ~8M USD. 想了解下Co-Op怎么参与")
+    events = take_outside_the_form(tracker, dispatcher)
+    assert slots(events) == {"context_modes": ["amazon_coop"], "mode": "amazon_coop"}
+    assert events[-1]["event"] == "followup"
+
+
+def test_an_answer_in_the_questionnaire_naming_a_mode_puts_the_conversation_on_it(dispatcher):
+    tracker = make_tracker("inform", ["agency"], text="我们日均三十单，之前用过代运营",
+                           slots=empty_profile(requested_slot="daily_orders"))
+    events = slots(validate(tracker, dispatcher))
+    assert events["daily_orders"] == 30
+    assert events["context_modes"] == ["agency"] and events["mode"] == "agency"
+
+
 def test_details_while_a_handoff_ticket_waits_are_for_staff_not_the_questionnaire(
         dispatcher, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'support.db'}"
