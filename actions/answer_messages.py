@@ -146,4 +146,6 @@ NO_CONTENT_MESSAGE = {
         button("三种模式对比", COMPARE, ALL_MODES),
         button("我能问什么？", "ask_capabilities"),
     ],
+    # the kind of reply, for the review script and staff: a request to write it again
+    "custom": {"type": "no_content"},
 }

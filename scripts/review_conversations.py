@@ -26,7 +26,7 @@ TIMEOUT_S = 60
 _PAYLOAD_KINDS = {"clarification": "clarification", "comparison": "comparison",
                   "recommendation": "recommendation", "handoff": "handoff",
                   "handoff_waiting": "handoff",
-                  "disambiguation": "rephrase"}
+                  "disambiguation": "rephrase", "no_content": "rephrase"}
 _RESPONSE_KINDS = {"utter_out_of_scope": "out_of_scope", "utter_capabilities": "capabilities",
                    "utter_greet": "greet", "utter_thanks": "thanks", "utter_goodbye": "goodbye",
                    "utter_recommendation_stopped": "stopped", "utter_nothing_to_stop": "stopped",

@@ -234,6 +234,7 @@ def test_an_empty_or_emoji_message_is_asked_for_text(dispatcher, domain):
     tracker = make_tracker("nlu_fallback", [], "😀😀")
     _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
     assert messages[0]["text"].startswith("我没有看到文字内容")
+    assert messages[0]["custom"] == {"type": "no_content"}  # a "please write it again" reply
 
 
 def test_a_fallback_with_no_usable_candidate_says_it_is_out_of_scope(dispatcher, domain):

@@ -39,6 +39,7 @@ def test_payloads_responses_and_actions_give_their_kinds():
     assert reply_kinds(events) == {"answer:coop_cost", "question", "rephrase", "why"}
     assert reply_kinds([bot(response="utter_out_of_scope")]) == {"out_of_scope"}
     assert reply_kinds([bot(custom={"type": "handoff", "ticket_id": 3})]) == {"handoff"}
+    assert reply_kinds([bot(custom={"type": "no_content"})]) == {"rephrase"}
 
 
 def test_a_turn_without_a_bot_message_is_silent():
