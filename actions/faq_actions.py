@@ -131,7 +131,7 @@ class ActionAnswerQuestion(Action):
         for mode in modes:
             resolved = term_passage(kb, text, mode)
             if resolved:  # a follow-up (`那代运营呢`) asks about that passage's question type
-                events[0] = SlotSet("question_type", resolved.entry.question_type)
+                events = [SlotSet("question_type", resolved.entry.question_type)]
             else:
                 resolved = kb.resolve(question_type, mode)
             if resolved.entry.id not in answered:

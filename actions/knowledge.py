@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import yaml
 
@@ -172,8 +172,10 @@ def mode_words() -> Tuple[str, ...]:
     return tuple(sorted(words, key=len, reverse=True))
 
 
-def question_terms(text: str) -> Set[str]:
-    """Lower-cased terms of a question that could name one passage (see _LATIN_TERM)."""
+@lru_cache(maxsize=64)
+def question_terms(text: str) -> FrozenSet[str]:
+    """Lower-cased terms of a question that could name one passage (see _LATIN_TERM). Cached:
+    one answer looks the message's terms up for each mode it answers."""
     text = normalize_text(text)
     terms = {
         word.lower()
@@ -190,7 +192,7 @@ def question_terms(text: str) -> Set[str]:
                 for i in range(len(piece))
                 for j in range(i + MIN_CHINESE_TERM, min(i + MAX_CHINESE_TERM, len(piece)) + 1)
             )
-    return terms
+    return frozenset(terms)
 
 
 def load_knowledge_base(directory: Path = KNOWLEDGE_DIR) -> KnowledgeBase:
