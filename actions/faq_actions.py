@@ -27,7 +27,7 @@ from actions.conversation_context import (
     entity_values,
     mentioned_modes,
 )
-from actions.knowledge import ALL_MODES, Resolved, knowledge_base
+from actions.knowledge import ALL_MODES, KnowledgeBase, Resolved, knowledge_base
 from components.text_normalization import has_meaningful_text, is_question
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
@@ -76,7 +76,8 @@ class ActionAnswerQuestion(Action):
     ) -> List[Dict[Text, Any]]:
         kb = knowledge_base()
         latest = tracker.latest_message
-        if asks_about_the_wait(latest.get("text")):
+        text = latest.get("text") or ""
+        if asks_about_the_wait(text):
             # `要等多久啊` while the handoff ticket waits is for staff, not `多久见效`
             ticket_id = waiting_ticket_id(tracker.sender_id)
             if ticket_id is not None:
@@ -90,7 +91,7 @@ class ActionAnswerQuestion(Action):
         )
         modes = mentioned_modes(latest)
         pending = pending_clarification(tracker.events)
-        if pending and modes and intent == "ask_what_is" and not is_question(latest.get("text")):
+        if pending and modes and intent == "ask_what_is" and not is_question(text):
             # `就是跟亚马逊一起搞的那个co-op` answers "which mode?"; it asks nothing new
             question_type = pending
 
@@ -115,7 +116,6 @@ class ActionAnswerQuestion(Action):
         if not modes:
             modes = [m for m in tracker.get_slot(CONTEXT_SLOT) or [] if m in available]
             lead = carried_over_note(kb, modes) if modes else None
-        text = latest.get("text") or ""
         if not modes:
             # `SLA是什么` with no mode yet: a term only one passage of all contains names it
             named_anywhere = kb.passage_naming_a_term(text, kb.modes)
@@ -141,7 +141,7 @@ class ActionAnswerQuestion(Action):
         return events + context_events(modes)
 
 
-def term_passage(kb, text: str, mode: str) -> Optional[Resolved]:
+def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
     """The passage of the mode that a term of the question names (`知识产权那块具体指啥`,
     `促销日历提前多久对齐`): the seller is asking about that detail, whatever question type
     the wording suggests."""
