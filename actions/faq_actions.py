@@ -28,12 +28,18 @@ from actions.conversation_context import (
     mentioned_modes,
 )
 from actions.knowledge import ALL_MODES, KnowledgeBase, Resolved, knowledge_base
+from actions.profile_parsing import extract_profile
 from components.text_normalization import has_meaningful_text, is_question
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
+QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
+WHO_FITS = "ask_who_fits"
+HOW_TO_START = "ask_how_to_start"
+QUALIFICATIONS = {"brand_registered", "account_type"}
+SIZE_FIGURES = {"annual_sales_usd", "daily_orders", "budget_usd"}
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
 
 
@@ -132,8 +138,10 @@ class ActionAnswerQuestion(Action):
             resolved = term_passage(kb, text, mode)
             if resolved:  # a follow-up (`那代运营呢`) asks about that passage's question type
                 events = [SlotSet("question_type", resolved.entry.question_type)]
-            else:
-                resolved = kb.resolve(question_type, mode)
+            else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
+                resolved = qualification_passage(kb, text, question_type, mode) or kb.resolve(
+                    question_type, mode
+                )
             if resolved.entry.id not in answered:
                 answered.add(resolved.entry.id)
                 send(dispatcher, answer_message(kb, resolved, lead))
@@ -150,6 +158,25 @@ def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
         return None
     entry, term = named
     return Resolved(entry, mode, TERM_NOTE.format(term=term))
+
+
+def qualification_passage(
+    kb: KnowledgeBase, text: str, question_type: str, mode: str
+) -> Optional[Resolved]:
+    """`没商标能做联合营销吗`, `我SC的有戏吗`: a who-fits question that states a qualification
+    (brand registration, account type) and no size asks what is required, which the mode's
+    own how-to-start passage lists. A stated size (`年销几十万刀 有戏吗`) is measured against the
+    who-fits passage's thresholds instead. Not for a mode whose how-to-start cell borrows
+    another passage (代运营's is about choosing a provider)."""
+    if question_type != WHO_FITS:
+        return None
+    stated = set(extract_profile(text, []))
+    if not stated & QUALIFICATIONS or stated & SIZE_FIGURES:
+        return None
+    resolved = kb.resolve(HOW_TO_START, mode)
+    if resolved is None or resolved.entry.question_type != HOW_TO_START:
+        return None
+    return Resolved(resolved.entry, mode, QUALIFICATION_NOTE)
 
 
 class ActionDisambiguate(Action):

@@ -89,6 +89,27 @@ class KnowledgeBase:
         # the documents' own text: the questions are ours, and generic (新手最容易忽略的点)
         return {e.id: e.answer.lower() for e in self.entries.values()}
 
+    @cached_property
+    def _passage_latin_words(self) -> Dict[str, FrozenSet[str]]:
+        # Latin terms match whole words: `SC` is not the one in `Jungle Scout`
+        return {
+            entry_id: frozenset(_LATIN_TERM.findall(text))
+            for entry_id, text in self._searchable_passages.items()
+        }
+
+    def _passage_contains(self, entry_id: str, term: str) -> bool:
+        if term.isascii():
+            return term in self._passage_latin_words[entry_id]
+        return term in self._searchable_passages[entry_id]
+
+    def _term_position(self, entry_id: str, term: str) -> int:
+        text = self._searchable_passages[entry_id]
+        if not term.isascii():
+            return text.index(term)
+        return next(
+            m.start() for m in _LATIN_TERM.finditer(text) if m.group(0) == term
+        )
+
     def passage_naming_a_term(
         self, text: str, modes: Iterable[str]
     ) -> Optional[Tuple[Entry, str]]:
@@ -99,16 +120,16 @@ class KnowledgeBase:
         candidates = [e for e in self.entries.values() if modes & set(e.modes)]
         found: Dict[str, str] = {}
         for term in question_terms(text):
-            holders = [e for e in candidates if term in self._searchable_passages[e.id]]
+            holders = [e for e in candidates if self._passage_contains(e.id, term)]
             if len(holders) == 1:
                 entry_id = holders[0].id
                 found[entry_id] = max(found.get(entry_id, ""), term, key=len)
         ranked = sorted(found.items(), key=lambda item: -len(item[1]))
         if not ranked or (len(ranked) > 1 and len(ranked[1][1]) == len(ranked[0][1])):
             return None
-        entry = self.entries[ranked[0][0]]
-        start = self._searchable_passages[entry.id].index(ranked[0][1])
-        return entry, entry.answer[start : start + len(ranked[0][1])]
+        entry, term = self.entries[ranked[0][0]], ranked[0][1]
+        start = self._term_position(entry.id, term)
+        return entry, entry.answer[start : start + len(term)]
 
     def document_citation(self, document_id: str) -> str:
         document = self.documents[document_id]

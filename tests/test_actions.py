@@ -290,6 +290,32 @@ def test_a_term_only_one_passage_contains_answers_a_question_naming_no_mode(disp
     assert slot_events(events)["context_modes"] == ["agency"]
 
 
+@pytest.mark.parametrize(
+    "text, modes, entry_id",
+    [
+        ("没商标能做联合营销吗", ["co_marketing"], "co_marketing_how_to_start"),
+        ("对方还没做品牌备案 可以吗", ["co_marketing"], "co_marketing_how_to_start"),
+        ("我是SC卖家 可以参加联合运营吗", ["amazon_coop"], "coop_how_to_start"),
+        ("我們是做VC的，適不適合聯合運營", ["amazon_coop"], "coop_how_to_start"),
+        # a stated size is measured against the who-fits thresholds (年销售额超100万美元)
+        ("我是SC小卖家 年销几十万刀 有戏吗", ["amazon_coop"], "coop_who_fits"),
+        # 代运营's how-to-start cell borrows the provider-choice passage: no requirements there
+        ("没商标能找代运营吗", ["agency"], "agency_who_fits"),
+        ("联合营销适合哪些卖家", ["co_marketing"], "co_marketing_who_fits"),
+    ],
+)
+def test_a_who_fits_question_stating_only_a_qualification_gets_the_requirements(
+    dispatcher, domain, text, modes, entry_id
+):
+    tracker = make_tracker("ask_who_fits", modes, text)
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == [entry_id]
+    routed = entry_id.endswith("how_to_start")
+    assert messages[0]["text"].startswith("能不能做，要看资料列出的资质和开通条件：") == routed
+    # `那代运营呢` next still asks who fits
+    assert slot_events(events)["question_type"] == "ask_who_fits"
+
+
 def test_a_question_with_no_passage_term_keeps_its_question_type(dispatcher, domain):
     tracker = make_tracker("ask_cost", ["amazon_coop"], "联合运营大概要花多少钱")
     events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)

@@ -124,6 +124,8 @@ def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
         ("Co-Op怎么收费", ["amazon_coop"]),
         # our question texts are not searched: 新手最容易忽略 is in one of them only
         ("新手最容易忽略啥", list(("co_marketing", "agency", "amazon_coop"))),
+        # Latin terms match whole words: SC is not the one in `Jungle Scout` (co_marketing_risk)
+        ("我是SC小卖家 有戏吗", ["co_marketing"]),
     ],
 )
 def test_words_that_name_no_single_passage_name_none(kb, question, modes):
