@@ -28,7 +28,7 @@ def carried_over_note(kb: KnowledgeBase, modes: Sequence[str]) -> str:
 def answer_message(kb: KnowledgeBase, resolved: Resolved, lead: Optional[str] = None) -> dict:
     entry = resolved.entry
     citations = kb.citations(entry)
-    parts = [lead, resolved.note, entry.answer, "来源：" + "；".join(citations)]
+    parts = [lead, resolved.note, resolved.excerpt or entry.answer, "来源：" + "；".join(citations)]
     related = [kb.entries[entry_id] for entry_id in entry.related[:MAX_RELATED]]
     return {
         "text": "\n\n".join(p for p in parts if p),
@@ -38,6 +38,7 @@ def answer_message(kb: KnowledgeBase, resolved: Resolved, lead: Optional[str] = 
             "id": entry.id,
             "question_type": entry.question_type,
             "mode": resolved.mode,
+            "excerpt": bool(resolved.excerpt),
             "sources": citations,
             "document": {
                 **{k: kb.documents[entry.document][k] for k in ("title", "date")},

@@ -27,6 +27,7 @@ from actions.conversation_context import (
     entity_values,
     mentioned_modes,
 )
+from actions.detail_follow_up import details_only_in, names_question_type, sentences_with
 from actions.knowledge import ALL_MODES, KnowledgeBase, Resolved, knowledge_base
 from actions.profile_parsing import extract_profile
 from components.text_normalization import has_meaningful_text, is_question
@@ -36,6 +37,9 @@ MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
 QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
+DETAIL_NOTE = "刚才那段里讲到“{detail}”的是："
+PROBLEM_HANDLING = "ask_problem_handling"
+CONFIDENT = 0.9
 WHO_FITS = "ask_who_fits"
 HOW_TO_START = "ask_how_to_start"
 QUALIFICATIONS = {"brand_registered", "account_type"}
@@ -58,6 +62,22 @@ def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
                 return custom.get("question_type")
             return None
     return None
+
+
+def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
+    """Entry ids of the answers the bot gave right before the latest seller message."""
+    answered: List[str] = []
+    seen_latest_message = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_latest_message:
+                break
+            seen_latest_message = True
+        elif event.get("event") == "bot" and seen_latest_message:
+            custom = (event.get("data") or {}).get("custom")
+            if isinstance(custom, dict) and custom.get("type") == "answer":
+                answered.append(custom.get("id"))
+    return answered
 
 
 def send(dispatcher: CollectingDispatcher, message: dict) -> None:
@@ -134,9 +154,21 @@ class ActionAnswerQuestion(Action):
             return events
 
         answered = set()
+        just_answered = [] if named else answers_just_before(tracker.events)
+        # not a seller in trouble (the remedy comes first), nor a question that confidently
+        # names its own type (`要怎么开通？需要什么资格` after the definition)
+        asks_about_a_detail = intent != PROBLEM_HANDLING and not (
+            (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
+            and names_question_type(text, question_type)
+        )
         for mode in modes:
+            # a term of the documents, or a detail of the last answer, names the passage the
+            # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
             resolved = term_passage(kb, text, mode)
-            if resolved:  # a follow-up (`那代运营呢`) asks about that passage's question type
+            if not resolved and asks_about_a_detail:
+                rival = kb.resolve(question_type, mode)
+                resolved = detail_passage(kb, text, mode, just_answered, rival)
+            if resolved:
                 events = [SlotSet("question_type", resolved.entry.question_type)]
             else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
                 resolved = qualification_passage(kb, text, question_type, mode) or kb.resolve(
@@ -158,6 +190,29 @@ def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
         return None
     entry, term = named
     return Resolved(entry, mode, TERM_NOTE.format(term=term))
+
+
+def detail_passage(
+    kb: KnowledgeBase,
+    text: str,
+    mode: str,
+    just_answered: List[str],
+    rival: Resolved,
+) -> Optional[Resolved]:
+    """`隐藏成本具体指啥` right after the cost passage, `23%这个数据哪来的` right after the risks:
+    a follow-up naming no mode that shares a detail (a word few passages have, a figure)
+    with the last answer and not with the passage its wording gets asks about that detail. It
+    gets the sentences that hold it."""
+    for entry_id in just_answered:
+        last = kb.entries.get(entry_id)
+        if last is None or mode not in last.modes or last.id == rival.entry.id:
+            continue
+        details = details_only_in(kb, text, last, rival.entry)
+        if details:
+            return Resolved(
+                last, mode, DETAIL_NOTE.format(detail=details[0]), sentences_with(last, details)
+            )
+    return None
 
 
 def qualification_passage(

@@ -46,6 +46,8 @@ class Resolved:
     entry: Entry
     mode: str
     note: Optional[str] = None
+    # the sentences a follow-up asked about, said instead of the whole passage
+    excerpt: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -177,18 +179,31 @@ def _build(raw: dict, comparison: dict) -> KnowledgeBase:
 
 
 @lru_cache(maxsize=1)
+def lexicon_synonyms() -> Dict[str, Tuple[str, ...]]:
+    """The lexicon's words for each canonical value (`agency`: 代运营, 托管 …; `cost`: 费用 …)."""
+    with open(LEXICON_PATH, encoding="utf-8") as f:
+        lexicon = yaml.safe_load(f)["nlu"]
+    return {
+        item["synonym"]: tuple(
+            line.strip()[2:].strip()
+            for line in item["examples"].splitlines()
+            if line.strip().startswith("- ")
+        )
+        for item in lexicon
+        if "synonym" in item
+    }
+
+
+@lru_cache(maxsize=1)
 def mode_words() -> Tuple[str, ...]:
     """The lexicon's Chinese names of the modes (代运营, 联营 …), longest first: they name a mode,
     not a passage, so they are cut out of question terms (`代运营公司` is no term)."""
-    with open(LEXICON_PATH, encoding="utf-8") as f:
-        lexicon = yaml.safe_load(f)["nlu"]
-    modes = set(knowledge_base().modes)
+    synonyms = lexicon_synonyms()
     words = {
-        line.strip()[2:].strip()
-        for item in lexicon
-        if item.get("synonym") in modes
-        for line in item["examples"].splitlines()
-        if line.strip().startswith("- ") and _CJK_RUN.search(line)
+        word
+        for mode in knowledge_base().modes
+        for word in synonyms.get(mode, ())
+        if _CJK_RUN.search(word)
     }
     return tuple(sorted(words, key=len, reverse=True))
 

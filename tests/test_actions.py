@@ -4,7 +4,7 @@ import json
 import pytest
 
 from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
-from tests.conftest import make_tracker
+from tests.conftest import make_tracker, mode_entity
 
 pytestmark = pytest.mark.usefixtures("no_tickets")
 
@@ -314,6 +314,74 @@ def test_a_who_fits_question_stating_only_a_qualification_gets_the_requirements(
     assert messages[0]["text"].startswith("能不能做，要看资料列出的资质和开通条件：") == routed
     # `那代运营呢` next still asks who fits
     assert slot_events(events)["question_type"] == "ask_who_fits"
+
+
+def after_answer(entry_id, mode, intent, text, confidence=0.6):
+    """The bot has just answered with an entry for the mode; the seller follows up."""
+    answered = {"event": "bot", "text": "……",
+                "data": {"custom": {"type": "answer", "id": entry_id, "mode": mode}}}
+    tracker = make_tracker(intent, [], text, slots={"context_modes": [mode], "mode": mode},
+                           events=[{"event": "user", "text": "……"}, answered])
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return tracker
+
+
+@pytest.mark.parametrize(
+    "entry_id, mode, intent, text, excerpt",
+    [
+        # `具体指啥` reads as "what is"; 成本 is the cost passage's own word
+        ("agency_cost", "agency", "ask_what_is", "隐藏成本具体指啥",
+         "潜在隐性成本包括：ERP系统接入费、多站点合规审计费、以及因KPI未达标导致的续约罚金。"),
+        ("agency_risk", "agency", "ask_data_ownership", "23%这个数据哪来的",
+         "代运营则面临服务商能力参差问题：Marketplace Pulse数据显示，2023年亚马逊TOP 10万卖家中有23%"
+         "曾因代运营团队操作失误导致广告超支或Listing被停用。"),
+        ("coop_who_fits", "amazon_coop", "ask_effect", "類目上哪些效果好",
+         "类目上，消费电子、母婴、家居园艺表现最优。"),
+    ],
+)
+def test_a_follow_up_about_a_detail_of_the_last_answer_gets_its_sentences(
+    dispatcher, domain, entry_id, mode, intent, text, excerpt
+):
+    tracker = after_answer(entry_id, mode, intent, text)
+    events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == [entry_id]
+    assert messages[0]["custom"]["excerpt"] is True
+    body = messages[0]["text"].split("\n\n")
+    assert body[1].startswith("刚才那段里讲到“") and body[2] == excerpt
+    assert body[3].startswith("来源：")
+    assert slot_events(events)["question_type"] == messages[0]["custom"]["question_type"]
+
+
+@pytest.mark.parametrize(
+    "entry_id, mode, intent, text, confidence, answered_id",
+    [
+        # 风险 names the risk question type, not a detail of the failure reasons passage
+        ("coop_failure_reasons", "amazon_coop", "ask_risk", "那风险呢", 0.6, "coop_pitfalls"),
+        # a confident question naming its own type (开通) is a new question
+        ("co_marketing_definition", "co_marketing", "ask_how_to_start", "要怎么开通？需要什么资格",
+         1.0, "co_marketing_how_to_start"),
+        # a seller in trouble gets the remedy, not the sentence about the cause
+        ("coop_failure_reasons", "amazon_coop", "ask_problem_handling",
+         "现在活动数据对不上 库存也错配了 咋处理", 0.7, "coop_problem_handling"),
+        # nothing of the question is in the last passage
+        ("agency_cost", "agency", "ask_who_fits", "那适合什么样的卖家", 0.9, "agency_who_fits"),
+    ],
+)
+def test_a_new_question_after_an_answer_gets_its_own_passage(
+    dispatcher, domain, entry_id, mode, intent, text, confidence, answered_id
+):
+    tracker = after_answer(entry_id, mode, intent, text, confidence)
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == [answered_id]
+    assert messages[0]["custom"]["excerpt"] is False
+
+
+def test_a_follow_up_naming_a_mode_is_not_about_the_last_answer(dispatcher, domain):
+    tracker = after_answer("coop_failure_reasons", "amazon_coop", "ask_failure_reasons",
+                           "那联合营销呢，双周会也要开吗")
+    tracker.latest_message["entities"] = [mode_entity("co_marketing")]
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_failure_reasons"]
 
 
 def test_a_question_with_no_passage_term_keeps_its_question_type(dispatcher, domain):
