@@ -47,26 +47,10 @@ SIZE_FIGURES = {"annual_sales_usd", "daily_orders", "budget_usd"}
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
 
 
-def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
-    """The question type of the bot's "which mode?" when it is the last thing the bot said
-    before the latest seller message, else None."""
-    seen_latest_message = False
-    for event in reversed(events):
-        if event.get("event") == "user":
-            if seen_latest_message:
-                return None
-            seen_latest_message = True
-        elif event.get("event") == "bot" and seen_latest_message:
-            custom = (event.get("data") or {}).get("custom")
-            if isinstance(custom, dict) and custom.get("type") == "clarification":
-                return custom.get("question_type")
-            return None
-    return None
-
-
-def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
-    """Entry ids of the answers the bot gave right before the latest seller message."""
-    answered: List[str] = []
+def previous_bot_turn(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The payloads of what the bot said between the seller's previous message and the latest
+    one, the last said first ({} for a message without one)."""
+    payloads: List[Dict[Text, Any]] = []
     seen_latest_message = False
     for event in reversed(events):
         if event.get("event") == "user":
@@ -75,9 +59,22 @@ def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
             seen_latest_message = True
         elif event.get("event") == "bot" and seen_latest_message:
             custom = (event.get("data") or {}).get("custom")
-            if isinstance(custom, dict) and custom.get("type") == "answer":
-                answered.append(custom.get("id"))
-    return answered
+            payloads.append(custom if isinstance(custom, dict) else {})
+    return payloads
+
+
+def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
+    """The question type of the bot's "which mode?" when it is the last thing the bot said
+    before the latest seller message, else None."""
+    said = previous_bot_turn(events)
+    if said and said[0].get("type") == "clarification":
+        return said[0].get("question_type")
+    return None
+
+
+def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
+    """Entry ids of the answers the bot gave right before the latest seller message."""
+    return [p.get("id") for p in previous_bot_turn(events) if p.get("type") == "answer"]
 
 
 def send(dispatcher: CollectingDispatcher, message: dict) -> None:
@@ -154,18 +151,23 @@ class ActionAnswerQuestion(Action):
             return events
 
         answered = set()
-        just_answered = [] if named else answers_just_before(tracker.events)
-        # not a seller in trouble (the remedy comes first), nor a question that confidently
-        # names its own type (`要怎么开通？需要什么资格` after the definition)
-        asks_about_a_detail = intent != PROBLEM_HANDLING and not (
-            (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
-            and names_question_type(text, question_type)
+        # details of the last answer: not for a message naming a mode, nor for a seller in
+        # trouble (the remedy comes first), nor for a question that confidently names its own
+        # type (`要怎么开通？需要什么资格` after the definition)
+        just_answered = (
+            answers_just_before(tracker.events) if not named and intent != PROBLEM_HANDLING else []
         )
+        if (
+            just_answered
+            and (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
+            and names_question_type(text, question_type)
+        ):
+            just_answered = []
         for mode in modes:
             # a term of the documents, or a detail of the last answer, names the passage the
             # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
             resolved = term_passage(kb, text, mode)
-            if not resolved and asks_about_a_detail:
+            if not resolved and just_answered:
                 rival = kb.resolve(question_type, mode)
                 resolved = detail_passage(kb, text, mode, just_answered, rival)
             if resolved:
