@@ -1,4 +1,5 @@
-"""What the conversation is about: the mode(s) a follow-up naming none is answered for.
+"""What the conversation is about: the mode(s) a follow-up naming none is answered for, and
+what the bot said just before the latest message.
 
 Every action that handles a message naming a mode puts the conversation on it, whatever
 the message was (a question, shop details, a handoff, something off-topic).
@@ -41,3 +42,24 @@ def events_for_modes_named(latest_message: Dict[Text, Any]) -> List[Dict[Text, A
     """context_events for the modes the message names; none when it names none."""
     modes = mentioned_modes(latest_message)
     return context_events(modes) if modes else []
+
+
+def previous_bot_turn(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The payloads of what the bot said between the seller's previous message and the latest
+    one, the last said first ({} for a message without one)."""
+    payloads: List[Dict[Text, Any]] = []
+    seen_latest_message = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_latest_message:
+                break
+            seen_latest_message = True
+        elif event.get("event") == "bot" and seen_latest_message:
+            custom = (event.get("data") or {}).get("custom")
+            payloads.append(custom if isinstance(custom, dict) else {})
+    return payloads
+
+
+def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
+    """Entry ids of the answers the bot gave right before the latest seller message."""
+    return [p.get("id") for p in previous_bot_turn(events) if p.get("type") == "answer"]

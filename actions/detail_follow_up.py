@@ -5,11 +5,20 @@ no Rasa."""
 import logging
 import re
 from functools import lru_cache
-from typing import Dict, FrozenSet, List, Optional
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import jieba
 
-from actions.knowledge import Entry, KnowledgeBase, knowledge_base, lexicon_synonyms, mode_words
+from actions.knowledge import (
+    Entry,
+    KnowledgeBase,
+    Resolved,
+    chinese_words_for,
+    entity_values_in_lexicon,
+    knowledge_base,
+    lexicon_synonyms,
+    mode_words,
+)
 from components.text_normalization import normalize_text
 
 jieba.setLogLevel(logging.WARNING)
@@ -28,11 +37,20 @@ _ASKING_WORDS = frozenset(
     "具体 一般 可以 需要 问题 建议 主要 比较 还是 就是 现在 知道 意思 情况 怎么 什么 为什么 多少 这个 那个".split()
 )
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+DETAIL_NOTE = "刚才那段里讲到“{detail}”的是："
+
+
+@lru_cache(maxsize=1)
+def _not_detail_words() -> Tuple[str, ...]:
+    """Modes, marketplaces and categories: they name a mode or the seller's setting (`美国站费用多少`
+    after a passage about 美国站), not a detail of the passage."""
+    setting = [v for e in ("marketplace", "category") for v in entity_values_in_lexicon(e)]
+    return tuple(sorted(mode_words() + chinese_words_for(setting), key=len, reverse=True))
 
 
 def _words(text: str) -> List[str]:
     lowered = text.lower()
-    for word in mode_words():  # 代运营 names a mode, not a detail
+    for word in _not_detail_words():
         lowered = lowered.replace(word, " ")
     return [
         word
@@ -67,14 +85,18 @@ def names_question_type(text: str, question_type: str) -> bool:
 
 
 def details_only_in(
-    kb: KnowledgeBase, text: str, passage: Entry, rival: Optional[Entry]
+    kb: KnowledgeBase,
+    text: str,
+    passage: Entry,
+    rival: Optional[Entry],
+    figures_only: bool = False,
 ) -> List[str]:
     """Figures and words of the question that the passage contains and the rival (the passage
     the question's wording would get) does not. Left out: words most passages share, and words
     naming another question type than the passage's (`隐藏成本` counts after the cost passage)."""
     text = normalize_text(text)
     found = []
-    for detail in _FIGURE.findall(text) + _words(text):
+    for detail in _FIGURE.findall(text) + ([] if figures_only else _words(text)):
         if detail in found or detail not in passage.answer:
             continue
         if rival is not None and detail in rival.answer:
@@ -88,6 +110,32 @@ def details_only_in(
         if specific:
             found.append(detail)
     return found
+
+
+def detail_passage(
+    kb: KnowledgeBase,
+    text: str,
+    mode: str,
+    just_answered: List[str],
+    rival: Optional[Resolved],
+    figures_only: bool = False,
+) -> Optional[Resolved]:
+    """`隐藏成本具体指啥` right after the cost passage, `23%这个数据哪来的` right after the risks:
+    a follow-up naming no mode that shares a detail (a word few passages have, a figure)
+    with the last answer and not with the passage its wording gets asks about that detail. It
+    gets the sentences that hold it. `figures_only` for a message read as off-topic
+    (`67%提前终止？？这么高`): a figure of the passage is specific enough, a word is not."""
+    for entry_id in just_answered:
+        last = kb.entries.get(entry_id)
+        rival_entry = rival.entry if rival else None
+        if last is None or mode not in last.modes or last is rival_entry:
+            continue
+        details = details_only_in(kb, text, last, rival_entry, figures_only)
+        if details:
+            return Resolved(
+                last, mode, DETAIL_NOTE.format(detail=details[0]), sentences_with(last, details)
+            )
+    return None
 
 
 def sentences_with(passage: Entry, details: List[str]) -> str:

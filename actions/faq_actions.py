@@ -18,16 +18,20 @@ from actions.handoff import (
     ACTION_NAME as HANDOFF_ACTION,
     asks_about_the_wait,
     is_repeated_fallback,
+    respond_unless_waiting,
     utter_waiting,
     waiting_ticket_id,
 )
 from actions.conversation_context import (
     CONTEXT_SLOT,
+    answers_just_before,
     context_events,
     entity_values,
+    events_for_modes_named,
     mentioned_modes,
+    previous_bot_turn,
 )
-from actions.detail_follow_up import details_only_in, names_question_type, sentences_with
+from actions.detail_follow_up import detail_passage, names_question_type
 from actions.knowledge import ALL_MODES, KnowledgeBase, Resolved, knowledge_base
 from actions.profile_parsing import extract_profile
 from components.text_normalization import has_meaningful_text, is_question
@@ -37,7 +41,6 @@ MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
 QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
-DETAIL_NOTE = "刚才那段里讲到“{detail}”的是："
 PROBLEM_HANDLING = "ask_problem_handling"
 CONFIDENT = 0.9
 WHO_FITS = "ask_who_fits"
@@ -47,22 +50,6 @@ SIZE_FIGURES = {"annual_sales_usd", "daily_orders", "budget_usd"}
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
 
 
-def previous_bot_turn(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-    """The payloads of what the bot said between the seller's previous message and the latest
-    one, the last said first ({} for a message without one)."""
-    payloads: List[Dict[Text, Any]] = []
-    seen_latest_message = False
-    for event in reversed(events):
-        if event.get("event") == "user":
-            if seen_latest_message:
-                break
-            seen_latest_message = True
-        elif event.get("event") == "bot" and seen_latest_message:
-            custom = (event.get("data") or {}).get("custom")
-            payloads.append(custom if isinstance(custom, dict) else {})
-    return payloads
-
-
 def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
     """The question type of the bot's "which mode?" when it is the last thing the bot said
     before the latest seller message, else None."""
@@ -70,11 +57,6 @@ def pending_clarification(events: List[Dict[Text, Any]]) -> Optional[str]:
     if said and said[0].get("type") == "clarification":
         return said[0].get("question_type")
     return None
-
-
-def answers_just_before(events: List[Dict[Text, Any]]) -> List[str]:
-    """Entry ids of the answers the bot gave right before the latest seller message."""
-    return [p.get("id") for p in previous_bot_turn(events) if p.get("type") == "answer"]
 
 
 def send(dispatcher: CollectingDispatcher, message: dict) -> None:
@@ -194,29 +176,6 @@ def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
     return Resolved(entry, mode, TERM_NOTE.format(term=term))
 
 
-def detail_passage(
-    kb: KnowledgeBase,
-    text: str,
-    mode: str,
-    just_answered: List[str],
-    rival: Resolved,
-) -> Optional[Resolved]:
-    """`隐藏成本具体指啥` right after the cost passage, `23%这个数据哪来的` right after the risks:
-    a follow-up naming no mode that shares a detail (a word few passages have, a figure)
-    with the last answer and not with the passage its wording gets asks about that detail. It
-    gets the sentences that hold it."""
-    for entry_id in just_answered:
-        last = kb.entries.get(entry_id)
-        if last is None or mode not in last.modes or last.id == rival.entry.id:
-            continue
-        details = details_only_in(kb, text, last, rival.entry)
-        if details:
-            return Resolved(
-                last, mode, DETAIL_NOTE.format(detail=details[0]), sentences_with(last, details)
-            )
-    return None
-
-
 def qualification_passage(
     kb: KnowledgeBase, text: str, question_type: str, mode: str
 ) -> Optional[Resolved]:
@@ -279,3 +238,27 @@ class ActionDisambiguate(Action):
         else:  # `嗯`, `xyz abc`: nothing to offer and nothing to say it is off-topic
             dispatcher.utter_message(response="utter_rephrase")
         return events
+
+
+class ActionOutOfScope(Action):
+    """Says a message is off-topic, except a figure quoted from the answer just given
+    (`67%提前终止？？这么高`, `ROAS 5.8是怎么做到的`): that gets its sentence."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        kb = knowledge_base()
+        text = tracker.latest_message.get("text") or ""
+        just_answered = answers_just_before(tracker.events)
+        modes = (tracker.get_slot(CONTEXT_SLOT) or []) if just_answered else []
+        for mode in modes:
+            quoted = detail_passage(kb, text, mode, just_answered, None, figures_only=True)
+            if quoted:
+                send(dispatcher, answer_message(kb, quoted))
+                return [SlotSet("question_type", quoted.entry.question_type)]
+        respond_unless_waiting(dispatcher, tracker.sender_id, "utter_out_of_scope")
+        # `要开欧洲五国 VAT搞得头大 要不要找个代运营`: the next question is about 代运营
+        return events_for_modes_named(tracker.latest_message)

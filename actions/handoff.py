@@ -272,17 +272,6 @@ class ActionGreet(Action):
         return []
 
 
-class ActionOutOfScope(Action):
-    def name(self) -> Text:
-        return "action_out_of_scope"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        respond_unless_waiting(dispatcher, tracker.sender_id, "utter_out_of_scope")
-        # `要开欧洲五国 VAT搞得头大 要不要找个代运营`: the next question is about 代运营
-        return events_for_modes_named(tracker.latest_message)
-
-
 class ActionSessionStart(Action):
     """Rasa's session start (carry the slots over), plus: a conversation a person has claimed
     stays paused. Without this, a seller writing again after session_expiration_time would get

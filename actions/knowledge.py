@@ -179,33 +179,46 @@ def _build(raw: dict, comparison: dict) -> KnowledgeBase:
 
 
 @lru_cache(maxsize=1)
-def lexicon_synonyms() -> Dict[str, Tuple[str, ...]]:
-    """The lexicon's words for each canonical value (`agency`: 代运营, 托管 …; `cost`: 费用 …)."""
+def _lexicon() -> Tuple[Dict[str, Tuple[str, ...]], Dict[str, Tuple[str, ...]]]:
+    """The lexicon's words for each canonical value (`agency`: 代运营, 托管 …; `cost`: 费用 …),
+    and the canonical values of each entity (`marketplace`: US, DE …)."""
     with open(LEXICON_PATH, encoding="utf-8") as f:
         lexicon = yaml.safe_load(f)["nlu"]
-    return {
-        item["synonym"]: tuple(
+
+    def lines(item: dict) -> Tuple[str, ...]:
+        return tuple(
             line.strip()[2:].strip()
             for line in item["examples"].splitlines()
             if line.strip().startswith("- ")
         )
-        for item in lexicon
-        if "synonym" in item
-    }
+
+    synonyms = {item["synonym"]: lines(item) for item in lexicon if "synonym" in item}
+    lookups = {item["lookup"]: lines(item) for item in lexicon if "lookup" in item}
+    return synonyms, lookups
+
+
+def lexicon_synonyms() -> Dict[str, Tuple[str, ...]]:
+    return _lexicon()[0]
+
+
+def chinese_words_for(values: Iterable[str]) -> Tuple[str, ...]:
+    """The lexicon's Chinese words for these canonical values, longest first, so that cutting
+    them out of a text takes 代运营公司 before 代运营."""
+    synonyms = _lexicon()[0]
+    words = {word for value in values for word in synonyms.get(value, ()) if _CJK_RUN.search(word)}
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
+def entity_values_in_lexicon(entity: str) -> Tuple[str, ...]:
+    """The canonical values of a lexicon entity (`marketplace`: US, DE …)."""
+    return _lexicon()[1].get(entity, ())
 
 
 @lru_cache(maxsize=1)
 def mode_words() -> Tuple[str, ...]:
-    """The lexicon's Chinese names of the modes (代运营, 联营 …), longest first: they name a mode,
-    not a passage, so they are cut out of question terms (`代运营公司` is no term)."""
-    synonyms = lexicon_synonyms()
-    words = {
-        word
-        for mode in knowledge_base().modes
-        for word in synonyms.get(mode, ())
-        if _CJK_RUN.search(word)
-    }
-    return tuple(sorted(words, key=len, reverse=True))
+    """The lexicon's Chinese names of the three modes (代运营, 联营 …): they name a mode, not a
+    passage, so they are cut out of question terms (`代运营公司` is no term)."""
+    return chinese_words_for(knowledge_base().modes)
 
 
 @lru_cache(maxsize=64)

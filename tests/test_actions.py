@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
+from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate, ActionOutOfScope
 from tests.conftest import make_tracker, mode_entity
 
 pytestmark = pytest.mark.usefixtures("no_tickets")
@@ -365,6 +365,9 @@ def test_a_follow_up_about_a_detail_of_the_last_answer_gets_its_sentences(
          "现在活动数据对不上 库存也错配了 咋处理", 0.7, "coop_problem_handling"),
         # nothing of the question is in the last passage
         ("agency_cost", "agency", "ask_who_fits", "那适合什么样的卖家", 0.9, "agency_who_fits"),
+        # 美国站 is the seller's setting, not a detail of the who-fits passage that names it
+        ("co_marketing_who_fits", "co_marketing", "ask_cost", "美国站的话费用多少", 0.6,
+         "co_marketing_definition"),
     ],
 )
 def test_a_new_question_after_an_answer_gets_its_own_passage(
@@ -374,6 +377,27 @@ def test_a_new_question_after_an_answer_gets_its_own_passage(
     _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
     assert [m["custom"]["id"] for m in messages] == [answered_id]
     assert messages[0]["custom"]["excerpt"] is False
+
+
+def test_a_figure_of_the_last_answer_read_as_off_topic_gets_its_sentence(dispatcher, domain):
+    tracker = after_answer("co_marketing_risk", "co_marketing", "out_of_scope", "67%提前终止？？这么高")
+    events, messages = run(ActionOutOfScope(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_risk"]
+    assert messages[0]["custom"]["excerpt"] is True and "67%" in messages[0]["text"]
+    assert slot_events(events) == {"question_type": "ask_risk"}
+
+
+@pytest.mark.parametrize("entry_id, mode, text", [
+    # a word the last passage has is not enough for an off-topic message: 欧洲 is in it
+    ("agency_who_fits", "agency", "欧洲那边的VAT怎么申报"),
+    ("co_marketing_risk", "co_marketing", "今天天气怎么样"),
+])
+def test_an_off_topic_message_after_an_answer_is_still_off_topic(
+    dispatcher, domain, entry_id, mode, text
+):
+    tracker = after_answer(entry_id, mode, "out_of_scope", text)
+    run(ActionOutOfScope(), tracker, dispatcher, domain)
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
 
 
 def test_a_follow_up_naming_a_mode_is_not_about_the_last_answer(dispatcher, domain):

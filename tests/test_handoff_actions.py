@@ -3,13 +3,12 @@ written to a temp SQLite database (DATABASE_URL)."""
 import pytest
 from rasa_sdk import Tracker
 
-from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate
+from actions.faq_actions import ActionAnswerQuestion, ActionDisambiguate, ActionOutOfScope
 from actions.handoff import (
     FAILED,
     WAITING,
     ActionGreet,
     ActionHandoff,
-    ActionOutOfScope,
     ActionSessionStart,
     asks_about_the_wait,
 )
