@@ -48,15 +48,17 @@ def _not_detail_words() -> Tuple[str, ...]:
     return tuple(sorted(mode_words() + chinese_words_for(setting), key=len, reverse=True))
 
 
-def _words(text: str) -> List[str]:
+@lru_cache(maxsize=64)
+def _words(text: str) -> Tuple[str, ...]:
+    """Cached: one answer looks a message's words up for its type and for each last passage."""
     lowered = text.lower()
     for word in _not_detail_words():
         lowered = lowered.replace(word, " ")
-    return [
+    return tuple(
         word
         for word in jieba.lcut(lowered)
         if _CHINESE_WORD.fullmatch(word) and word not in _ASKING_WORDS
-    ]
+    )
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +98,7 @@ def details_only_in(
     naming another question type than the passage's (`隐藏成本` counts after the cost passage)."""
     text = normalize_text(text)
     found = []
-    for detail in _FIGURE.findall(text) + ([] if figures_only else _words(text)):
+    for detail in _FIGURE.findall(text) + ([] if figures_only else list(_words(text))):
         if detail in found or detail not in passage.answer:
             continue
         if rival is not None and detail in rival.answer:

@@ -148,16 +148,14 @@ class ActionAnswerQuestion(Action):
         for mode in modes:
             # a term of the documents, or a detail of the last answer, names the passage the
             # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
+            by_type = kb.resolve(question_type, mode)
             resolved = term_passage(kb, text, mode)
             if not resolved and just_answered:
-                rival = kb.resolve(question_type, mode)
-                resolved = detail_passage(kb, text, mode, just_answered, rival)
+                resolved = detail_passage(kb, text, mode, just_answered, by_type)
             if resolved:
                 events = [SlotSet("question_type", resolved.entry.question_type)]
             else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
-                resolved = qualification_passage(kb, text, question_type, mode) or kb.resolve(
-                    question_type, mode
-                )
+                resolved = qualification_passage(kb, text, question_type, mode) or by_type
             if resolved.entry.id not in answered:
                 answered.add(resolved.entry.id)
                 send(dispatcher, answer_message(kb, resolved, lead))
