@@ -127,9 +127,9 @@ def detail_passage(
     with the last answer and not with the passage its wording gets asks about that detail. It
     gets the sentences that hold it. `figures_only` for a message read as off-topic
     (`67%提前终止？？这么高`): a figure of the passage is specific enough, a word is not."""
+    rival_entry = rival.entry if rival else None
     for entry_id in just_answered:
         last = kb.entries.get(entry_id)
-        rival_entry = rival.entry if rival else None
         if last is None or mode not in last.modes or last is rival_entry:
             continue
         details = details_only_in(kb, text, last, rival_entry, figures_only)

@@ -92,25 +92,22 @@ class KnowledgeBase:
         return {e.id: e.answer.lower() for e in self.entries.values()}
 
     @cached_property
-    def _passage_latin_words(self) -> Dict[str, FrozenSet[str]]:
-        # Latin terms match whole words: `SC` is not the one in `Jungle Scout`
-        return {
-            entry_id: frozenset(_LATIN_TERM.findall(text))
-            for entry_id, text in self._searchable_passages.items()
-        }
-
-    def _passage_contains(self, entry_id: str, term: str) -> bool:
-        if term.isascii():
-            return term in self._passage_latin_words[entry_id]
-        return term in self._searchable_passages[entry_id]
+    def _passage_latin_words(self) -> Dict[str, Dict[str, int]]:
+        # Latin terms match whole words (`SC` is not the one in `Jungle Scout`): word → where
+        # it first stands in the passage
+        positions: Dict[str, Dict[str, int]] = {}
+        for entry_id, text in self._searchable_passages.items():
+            words: Dict[str, int] = {}
+            for match in _LATIN_TERM.finditer(text):
+                words.setdefault(match.group(0), match.start())
+            positions[entry_id] = words
+        return positions
 
     def _term_position(self, entry_id: str, term: str) -> int:
-        text = self._searchable_passages[entry_id]
-        if not term.isascii():
-            return text.index(term)
-        return next(
-            m.start() for m in _LATIN_TERM.finditer(text) if m.group(0) == term
-        )
+        """Where the term stands in the passage, -1 when it does not."""
+        if term.isascii():
+            return self._passage_latin_words[entry_id].get(term, -1)
+        return self._searchable_passages[entry_id].find(term)
 
     def passage_naming_a_term(
         self, text: str, modes: Iterable[str]
@@ -122,7 +119,7 @@ class KnowledgeBase:
         candidates = [e for e in self.entries.values() if modes & set(e.modes)]
         found: Dict[str, str] = {}
         for term in question_terms(text):
-            holders = [e for e in candidates if self._passage_contains(e.id, term)]
+            holders = [e for e in candidates if self._term_position(e.id, term) >= 0]
             if len(holders) == 1:
                 entry_id = holders[0].id
                 found[entry_id] = max(found.get(entry_id, ""), term, key=len)
@@ -204,7 +201,7 @@ def lexicon_synonyms() -> Dict[str, Tuple[str, ...]]:
 def chinese_words_for(values: Iterable[str]) -> Tuple[str, ...]:
     """The lexicon's Chinese words for these canonical values, longest first, so that cutting
     them out of a text takes 代运营公司 before 代运营."""
-    synonyms = _lexicon()[0]
+    synonyms = lexicon_synonyms()
     words = {word for value in values for word in synonyms.get(value, ()) if _CJK_RUN.search(word)}
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
