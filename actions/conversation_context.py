@@ -12,6 +12,8 @@ from actions.knowledge import ALL_MODES, knowledge_base
 
 # The mode(s) the conversation is on: a follow-up that names none is answered for them.
 CONTEXT_SLOT = "context_modes"
+# The questionnaire, started by any action that reads a seller's situation in a message.
+FORM_NAME = "recommendation_form"
 
 
 def mentioned_modes(latest_message: Dict[Text, Any]) -> List[str]:

@@ -13,11 +13,9 @@ from actions.knowledge import (
     Entry,
     KnowledgeBase,
     Resolved,
-    chinese_words_for,
-    entity_values_in_lexicon,
     knowledge_base,
     lexicon_synonyms,
-    mode_words,
+    setting_words,
 )
 from components.text_normalization import normalize_text
 
@@ -40,19 +38,12 @@ _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 DETAIL_NOTE = "刚才那段里讲到“{detail}”的是："
 
 
-@lru_cache(maxsize=1)
-def _not_detail_words() -> Tuple[str, ...]:
-    """Modes, marketplaces and categories: they name a mode or the seller's setting (`美国站费用多少`
-    after a passage about 美国站), not a detail of the passage."""
-    setting = [v for e in ("marketplace", "category") for v in entity_values_in_lexicon(e)]
-    return tuple(sorted(mode_words() + chinese_words_for(setting), key=len, reverse=True))
-
-
 @lru_cache(maxsize=64)
 def _words(text: str) -> Tuple[str, ...]:
     """Cached: one answer looks a message's words up for its type and for each last passage."""
     lowered = text.lower()
-    for word in _not_detail_words():
+    # `美国站费用多少` after a passage about 美国站 asks the cost: the seller's setting is no detail
+    for word in setting_words():
         lowered = lowered.replace(word, " ")
     return tuple(
         word

@@ -24,6 +24,7 @@ from actions.handoff import (
 )
 from actions.conversation_context import (
     CONTEXT_SLOT,
+    FORM_NAME,
     answers_just_before,
     context_events,
     entity_values,
@@ -46,7 +47,9 @@ CONFIDENT = 0.9
 WHO_FITS = "ask_who_fits"
 HOW_TO_START = "ask_how_to_start"
 QUALIFICATIONS = {"brand_registered", "account_type"}
-SIZE_FIGURES = {"annual_sales_usd", "daily_orders", "budget_usd"}
+# What the who-fits passages weigh a seller by: size, marketplace, category.
+WHO_FITS_FACTS = {"annual_sales_usd", "daily_orders", "budget_usd", "marketplaces", "category"}
+SITUATION_INTENTS = {"inform", "ask_recommendation"}
 NOT_CANDIDATES = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "deny"}
 
 
@@ -79,88 +82,98 @@ class ActionAnswerQuestion(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        kb = knowledge_base()
-        latest = tracker.latest_message
-        text = latest.get("text") or ""
+        text = tracker.latest_message.get("text") or ""
         if asks_about_the_wait(text):
             # `要等多久啊` while the handoff ticket waits is for staff, not `多久见效`
             ticket_id = waiting_ticket_id(tracker.sender_id)
             if ticket_id is not None:
                 utter_waiting(dispatcher, ticket_id)
                 return []
-        intent = (latest.get("intent") or {}).get("name")
-        question_type = (
-            intent
-            if intent in kb.question_types
-            else tracker.get_slot("question_type") or DEFAULT_QUESTION_TYPE
-        )
-        modes = mentioned_modes(latest)
-        pending = pending_clarification(tracker.events)
-        if pending and modes and intent == "ask_what_is" and not is_question(text):
-            # `就是跟亚马逊一起搞的那个co-op` answers "which mode?"; it asks nothing new
-            question_type = pending
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return answer_question(dispatcher, tracker, intent)
 
-        if question_type == COMPARE:
-            modes = modes if len(modes) >= 2 else list(kb.modes)
-            aspect_types = [kb.aspect_question_type(a) for a in entity_values(latest, "aspect")]
-            aspect_types = [a for a in aspect_types if a]
-            if not aspect_types:
-                send(dispatcher, comparison_message(kb, modes))
-                return [SlotSet("question_type", COMPARE), SlotSet(CONTEXT_SLOT, modes)]
-            # `两者的费用有什么不同`: that aspect's full passages, mode by mode
-            question_type = aspect_types[0]
 
-        events: List[Dict[Text, Any]] = [SlotSet("question_type", question_type)]
-        available = kb.modes_for(question_type)
-        named = [m for m in modes if m in available]
-        modes = named or (available if len(available) == 1 else [])
-        lead = None
-        if not modes and pending and intent == "choose_mode":
-            # `都说说吧`, `三个都要`: a choice naming no mode, right after "which mode?"
-            modes = available
-        if not modes:
-            modes = [m for m in tracker.get_slot(CONTEXT_SLOT) or [] if m in available]
-            lead = carried_over_note(kb, modes) if modes else None
-        if not modes:
-            # `SLA是什么` with no mode yet: a term only one passage of all contains names it
-            named_anywhere = kb.passage_naming_a_term(text, kb.modes)
-            if named_anywhere:
-                modes = [named_anywhere[0].modes[0]]
-        if not modes:
-            previous: Optional[str] = tracker.get_slot("mode")
-            ordered = sorted(available, key=lambda m: m != previous)
-            send(dispatcher, clarification_message(kb, question_type, ordered))
-            return events
+def answer_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]
+) -> List[Dict[Text, Any]]:
+    """Answers the latest message as asking `intent`: the NLU's question type, or the one a
+    message of facts also asks (`action_take_profile_information`). Any other intent (a bare
+    mode, a choice) asks the conversation's last question type again."""
+    kb = knowledge_base()
+    latest = tracker.latest_message
+    text = latest.get("text") or ""
+    question_type = (
+        intent
+        if intent in kb.question_types
+        else tracker.get_slot("question_type") or DEFAULT_QUESTION_TYPE
+    )
+    modes = mentioned_modes(latest)
+    pending = pending_clarification(tracker.events)
+    if pending and modes and intent == "ask_what_is" and not is_question(text):
+        # `就是跟亚马逊一起搞的那个co-op` answers "which mode?"; it asks nothing new
+        question_type = pending
 
-        answered = set()
-        # details of the last answer: not for a message naming a mode, nor for a seller in
-        # trouble (the remedy comes first), nor for a question that confidently names its own
-        # type (`要怎么开通？需要什么资格` after the definition)
-        just_answered = (
-            answers_just_before(tracker.events) if not named and intent != PROBLEM_HANDLING else []
-        )
-        if (
-            just_answered
-            and (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
-            and names_question_type(text, question_type)
-        ):
-            just_answered = []
-        for mode in modes:
-            # a term of the documents, or a detail of the last answer, names the passage the
-            # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
-            by_type = kb.resolve(question_type, mode)
-            resolved = term_passage(kb, text, mode)
-            if not resolved and just_answered:
-                resolved = detail_passage(kb, text, mode, just_answered, by_type)
-            if resolved:
-                events = [SlotSet("question_type", resolved.entry.question_type)]
-            else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
-                resolved = qualification_passage(kb, text, question_type, mode) or by_type
-            if resolved.entry.id not in answered:
-                answered.add(resolved.entry.id)
-                send(dispatcher, answer_message(kb, resolved, lead))
-                lead = None  # said once, before the first answer
-        return events + context_events(modes)
+    if question_type == COMPARE:
+        modes = modes if len(modes) >= 2 else list(kb.modes)
+        aspect_types = [kb.aspect_question_type(a) for a in entity_values(latest, "aspect")]
+        aspect_types = [a for a in aspect_types if a]
+        if not aspect_types:
+            send(dispatcher, comparison_message(kb, modes))
+            return [SlotSet("question_type", COMPARE), SlotSet(CONTEXT_SLOT, modes)]
+        # `两者的费用有什么不同`: that aspect's full passages, mode by mode
+        question_type = aspect_types[0]
+
+    events: List[Dict[Text, Any]] = [SlotSet("question_type", question_type)]
+    available = kb.modes_for(question_type)
+    named = [m for m in modes if m in available]
+    modes = named or (available if len(available) == 1 else [])
+    lead = None
+    if not modes and pending and intent == "choose_mode":
+        # `都说说吧`, `三个都要`: a choice naming no mode, right after "which mode?"
+        modes = available
+    if not modes:
+        modes = [m for m in tracker.get_slot(CONTEXT_SLOT) or [] if m in available]
+        lead = carried_over_note(kb, modes) if modes else None
+    if not modes:
+        # `SLA是什么` with no mode yet: a term only one passage of all contains names it
+        named_anywhere = kb.passage_naming_a_term(text, kb.modes)
+        if named_anywhere:
+            modes = [named_anywhere[0].modes[0]]
+    if not modes:
+        previous: Optional[str] = tracker.get_slot("mode")
+        ordered = sorted(available, key=lambda m: m != previous)
+        send(dispatcher, clarification_message(kb, question_type, ordered))
+        return events
+
+    answered = set()
+    # details of the last answer: not for a message naming a mode, nor for a seller in
+    # trouble (the remedy comes first), nor for a question that confidently names its own
+    # type (`要怎么开通？需要什么资格` after the definition)
+    just_answered = (
+        answers_just_before(tracker.events) if not named and intent != PROBLEM_HANDLING else []
+    )
+    if (
+        just_answered
+        and (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
+        and names_question_type(text, question_type)
+    ):
+        just_answered = []
+    for mode in modes:
+        # a term of the documents, or a detail of the last answer, names the passage the
+        # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
+        by_type = kb.resolve(question_type, mode)
+        resolved = term_passage(kb, text, mode)
+        if not resolved and just_answered:
+            resolved = detail_passage(kb, text, mode, just_answered, by_type)
+        if resolved:
+            events = [SlotSet("question_type", resolved.entry.question_type)]
+        else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
+            resolved = qualification_passage(kb, latest, question_type, mode) or by_type
+        if resolved.entry.id not in answered:
+            answered.add(resolved.entry.id)
+            send(dispatcher, answer_message(kb, resolved, lead))
+            lead = None  # said once, before the first answer
+    return events + context_events(modes)
 
 
 def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
@@ -175,17 +188,18 @@ def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
 
 
 def qualification_passage(
-    kb: KnowledgeBase, text: str, question_type: str, mode: str
+    kb: KnowledgeBase, latest: Dict[Text, Any], question_type: str, mode: str
 ) -> Optional[Resolved]:
     """`没商标能做联合营销吗`, `我SC的有戏吗`: a who-fits question that states a qualification
-    (brand registration, account type) and no size asks what is required, which the mode's
-    own how-to-start passage lists. A stated size (`年销几十万刀 有戏吗`) is measured against the
-    who-fits passage's thresholds instead. Not for a mode whose how-to-start cell borrows
-    another passage (代运营's is about choosing a provider)."""
+    (brand registration, account type) and nothing the who-fits passage weighs asks what is
+    required, which the mode's own how-to-start passage lists. A stated size, marketplace or
+    category (`年销几十万刀 有戏吗`, `做加拿大站健康类 有品牌 适合吗`) is measured against the
+    who-fits passage instead. Not for a mode whose how-to-start cell borrows another passage
+    (代运营's is about choosing a provider)."""
     if question_type != WHO_FITS:
         return None
-    stated = set(extract_profile(text, []))
-    if not stated & QUALIFICATIONS or stated & SIZE_FIGURES:
+    stated = set(extract_profile(latest.get("text") or "", latest.get("entities") or []))
+    if not stated & QUALIFICATIONS or stated & WHO_FITS_FACTS:
         return None
     resolved = kb.resolve(HOW_TO_START, mode)
     if resolved is None or resolved.entry.question_type != HOW_TO_START:
@@ -214,6 +228,9 @@ class ActionDisambiguate(Action):
         if ticket_id is not None:
             utter_waiting(dispatcher, ticket_id)
             return []
+        if states_situation(latest):
+            # `做个评估吧：SC，年销一百五十万英镑…`, torn between the two: either way, the questionnaire
+            return events_for_modes_named(latest) + [FollowupAction(FORM_NAME)]
         if is_repeated_fallback(tracker.events):
             return [FollowupAction(HANDOFF_ACTION)]
         modes = mentioned_modes(latest)
@@ -236,6 +253,15 @@ class ActionDisambiguate(Action):
         else:  # `嗯`, `xyz abc`: nothing to offer and nothing to say it is off-topic
             dispatcher.utter_message(response="utter_rephrase")
         return events
+
+
+def states_situation(latest: Dict[Text, Any]) -> bool:
+    """A message the classifier could not place between shop details and a request for a
+    recommendation, with details the profile parser reads: both lead to the questionnaire."""
+    ranked = [r["name"] for r in latest.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+    if set(ranked[:2]) != SITUATION_INTENTS:
+        return False
+    return bool(extract_profile(latest.get("text") or "", latest.get("entities") or []))
 
 
 class ActionOutOfScope(Action):

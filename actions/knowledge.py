@@ -212,10 +212,13 @@ def entity_values_in_lexicon(entity: str) -> Tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def mode_words() -> Tuple[str, ...]:
-    """The lexicon's Chinese names of the three modes (代运营, 联营 …): they name a mode, not a
-    passage, so they are cut out of question terms (`代运营公司` is no term)."""
-    return chinese_words_for(knowledge_base().modes)
+def setting_words() -> Tuple[str, ...]:
+    """The lexicon's Chinese words for the modes, marketplaces and categories (代运营, 美国站,
+    宠物用品 …), longest first. They name a mode or the seller's own setting, not a passage,
+    so they are cut out of question terms (`代运营公司` is no term; `我们做宠物用品的 代运营是啥`
+    asks the definition, not the cost passage that lists 宠物用品)."""
+    setting = [v for e in ("marketplace", "category") for v in entity_values_in_lexicon(e)]
+    return chinese_words_for(list(knowledge_base().modes) + setting)
 
 
 @lru_cache(maxsize=64)
@@ -229,7 +232,7 @@ def question_terms(text: str) -> FrozenSet[str]:
         if sum(c.isupper() for c in word) >= 2 or "-" in word
     }
     lowered = text.lower()
-    for word in mode_words():
+    for word in setting_words():
         lowered = lowered.replace(word, " ")
     for run in _CJK_RUN.findall(lowered):
         for piece in _FUNCTION_CHARACTERS.split(run):

@@ -1,14 +1,14 @@
 """Rasa actions of the mode recommendation: the form's validation, the recommendation,
 its explanation, and a restart."""
 from collections import Counter
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation_context import CONTEXT_SLOT, events_for_modes_named
-from actions.faq_actions import send
+from actions.conversation_context import CONTEXT_SLOT, FORM_NAME, events_for_modes_named
+from actions.faq_actions import answer_question, send
 from actions.handoff import waiting_ticket_id
 from actions.knowledge import knowledge_base
 from actions.profile_parsing import extract_profile
@@ -28,7 +28,6 @@ from actions.recommendation_messages import (
 from components.text_normalization import is_question
 
 RESET_ACTION = "action_reset_profile"
-FORM_NAME = "recommendation_form"
 # Commands are never read as answers: the form lets them through (rejects), so the restart,
 # stop, why or handoff rules take over.
 COMMANDS = {"choose_mode", "restart_recommendation", "stop_recommendation", "ask_why", "request_human",
@@ -38,6 +37,9 @@ TURNS_PER_QUESTION = 2
 # An unreadable reply with one of these intents is taken as "can't answer": the question is
 # skipped rather than asked again.
 SKIP_WHEN_UNREADABLE = {"inform", "deny", "nlu_fallback"}
+LISTEN = "action_listen"
+# A question type this likely in the ranking of a message read as facts is what it asks.
+MIN_ASKED_CONFIDENCE = 0.1
 
 
 def profile_fields() -> List[str]:
@@ -178,10 +180,33 @@ class ActionTakeProfileInformation(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         latest = tracker.latest_message
+        text = latest.get("text") or ""
         # `We are a VC vendor… 想了解下Co-Op怎么参与`: questions after it are about the Co-Op
         context = events_for_modes_named(latest)
-        if not extract_profile(latest.get("text") or "", latest.get("entities") or []):
+        facts = extract_profile(text, latest.get("entities") or [])
+        if not facts:
             return context
         if waiting_ticket_id(tracker.sender_id) is not None:
             return context
+        asked = question_asked_with_facts(text, latest.get("intent_ranking") or [])
+        if asked:
+            # `月销3万刀，够吗`: the question is answered, and the facts kept for a later
+            # recommendation; the turn ends there (the rule's next step is for unread messages)
+            kept = [SlotSet(field, value) for field, value in facts.items()]
+            answer = answer_question(dispatcher, tracker, asked)
+            return context + kept + answer + [FollowupAction(LISTEN)]
         return context + [FollowupAction(FORM_NAME)]
+
+
+def question_asked_with_facts(text: str, intent_ranking: List[Dict[Text, Any]]) -> Optional[str]:
+    """The question type a message of facts also asks (`我们是SC 对方是VC 有影响吗`,
+    `…美国站SC，一天十几单。听说可以找代运营，这个到底是啥`): the first question type in the
+    ranking, when the message is phrased as a question and that type has at least
+    `MIN_ASKED_CONFIDENCE`. None for facts alone (`一天二十来单 品牌还没注册`)."""
+    if not is_question(text):
+        return None
+    question_types = knowledge_base().question_types
+    for ranked in intent_ranking:
+        if ranked.get("name") in question_types:
+            return ranked["name"] if ranked.get("confidence", 0.0) >= MIN_ASKED_CONFIDENCE else None
+    return None

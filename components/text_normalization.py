@@ -46,8 +46,12 @@ _QUESTION = re.compile(
 )
 
 
+# Negated indefinites state, not ask: `还没什么经验`, `一天没多少单`, `广告不怎么投`.
+_NOT_ASKING = re.compile(r"[没不](什么|啥|多少|怎么|咋)")
+
+
 def is_question(text: str) -> bool:
-    return bool(_QUESTION.search(to_simplified(text or "")))
+    return bool(_QUESTION.search(_NOT_ASKING.sub("", to_simplified(text or ""))))
 
 
 def has_meaningful_text(text: str) -> bool:

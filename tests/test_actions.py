@@ -230,6 +230,23 @@ def test_a_message_not_placed_keeps_the_mode_it_named_for_the_follow_up(dispatch
     assert messages[-1]["custom"]["id"] == "co_marketing_how_to_start"
 
 
+def test_a_message_torn_between_details_and_a_recommendation_starts_the_questionnaire(
+    dispatcher, domain
+):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "inform", "confidence": 0.5},
+               {"name": "ask_recommendation", "confidence": 0.47}, {"name": "ask_control", "confidence": 0.01}]
+    text = "做个评估吧：SC，年销差不多一百五十万英镑，日单三四百，有品牌，无本地团队"
+    events, messages = run(ActionDisambiguate(), make_tracker("nlu_fallback", [], text, ranking=ranking),
+                           dispatcher, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "recommendation_form"}]
+    assert messages == []  # the questionnaire acknowledges the details
+
+    # without details the parser reads, it is a message the bot could not place
+    _, messages = run(ActionDisambiguate(), make_tracker("nlu_fallback", [], "帮我看看吧", ranking=ranking),
+                      dispatcher, domain)
+    assert messages[0]["response"] == "utter_rephrase"
+
+
 def test_an_empty_or_emoji_message_is_asked_for_text(dispatcher, domain):
     tracker = make_tracker("nlu_fallback", [], "😀😀")
     _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
@@ -314,6 +331,15 @@ def test_a_who_fits_question_stating_only_a_qualification_gets_the_requirements(
     assert messages[0]["text"].startswith("能不能做，要看资料列出的资质和开通条件：") == routed
     # `那代运营呢` next still asks who fits
     assert slot_events(events)["question_type"] == "ask_who_fits"
+
+
+def test_a_who_fits_question_with_a_qualification_and_a_setting_gets_who_fits(dispatcher, domain):
+    # marketplace and category are what the who-fits passage weighs (美国、加拿大站点 … 健康类目)
+    entities = [{"entity": "marketplace", "value": "CA"}, {"entity": "category", "value": "health"}]
+    tracker = make_tracker("ask_who_fits", ["co_marketing"], "我们做加拿大站健康类目 有品牌 适合做联合营销吗",
+                           entities=entities)
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_who_fits"]
 
 
 def after_answer(entry_id, mode, intent, text, confidence=0.6):

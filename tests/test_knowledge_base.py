@@ -126,6 +126,8 @@ def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
         ("新手最容易忽略啥", list(("co_marketing", "agency", "amazon_coop"))),
         # Latin terms match whole words: SC is not the one in `Jungle Scout` (co_marketing_risk)
         ("我是SC小卖家 有戏吗", ["co_marketing"]),
+        # the seller's own category and marketplace (宠物用品 is only in agency_cost)
+        ("我们做宠物用品的，美国站SC，代运营是啥意思", ["agency"]),
     ],
 )
 def test_words_that_name_no_single_passage_name_none(kb, question, modes):

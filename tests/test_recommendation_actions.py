@@ -11,6 +11,7 @@ from actions.recommendation_actions import (
     ValidateRecommendationForm,
     profile_fields,
     profile_from,
+    question_asked_with_facts,
 )
 from actions.recommendation_engine import UNKNOWN, load_criteria, questions_still_needed
 from support import db, store
@@ -232,6 +233,52 @@ def test_details_while_a_handoff_ticket_waits_are_for_staff_not_the_questionnair
     assert take_outside_the_form(tracker, dispatcher) == []
     assert dispatcher.messages == []
     db.engine_for(url).dispose()
+
+
+def test_details_with_a_question_get_the_answer_and_the_details_are_kept(dispatcher):
+    # `我月销3万刀，够吗` on the Co-Op: the classifier leans to details, but the seller asks
+    ranking = [{"name": "inform", "confidence": 0.53}, {"name": "ask_who_fits", "confidence": 0.33},
+               {"name": "ask_cost", "confidence": 0.09}]
+    tracker = make_tracker("inform", text="我月销3万刀，够吗", ranking=ranking,
+                           slots=empty_profile(context_modes=["amazon_coop"]))
+    events = take_outside_the_form(tracker, dispatcher)
+    assert [m["custom"]["id"] for m in dispatcher.messages] == ["coop_who_fits"]
+    assert slots(events)["annual_sales_usd"] == 360000  # kept for a later recommendation
+    assert slots(events)["question_type"] == "ask_who_fits"
+    # the turn ends with the answer: no questionnaire, no "not understood"
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+
+
+@pytest.mark.parametrize("text, ranking", [
+    # a statement, whatever the ranking
+    ("我们月销3万刀", [("inform", 0.53), ("ask_who_fits", 0.33)]),
+    ("刚开始做,还没什么经验 一天十几单", [("inform", 0.61), ("ask_how_to_start", 0.3)]),
+    # a question, but no question type is likely enough: the details lead
+    ("一天二十来单吧 品牌还没注册呢", [("inform", 0.98), ("ask_cost", 0.01)]),
+])
+def test_details_without_a_likely_question_start_the_questionnaire(dispatcher, text, ranking):
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    tracker = make_tracker("inform", text=text, ranking=ranked, slots=empty_profile())
+    events = take_outside_the_form(tracker, dispatcher)
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "recommendation_form"}
+    assert dispatcher.messages == []
+
+
+def test_the_question_asked_with_details_is_the_first_question_type_ranked():
+    def ranked(*pairs):
+        return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+    text = "我们是深圳做3C配件的，美国站SC，一天十几单。听说可以找代运营，这个到底是啥"
+    # ask_recommendation is no question type: the definition is what is asked
+    assert question_asked_with_facts(
+        text, ranked(("inform", 0.38), ("ask_recommendation", 0.31), ("ask_what_is", 0.27))
+    ) == "ask_what_is"
+    assert question_asked_with_facts(
+        text, ranked(("inform", 0.9), ("ask_recommendation", 0.05), ("ask_what_is", 0.04))
+    ) is None
+    assert question_asked_with_facts(
+        "我们是SC 对方是VC", ranked(("inform", 0.6), ("ask_who_fits", 0.3))
+    ) is None
 
 
 def test_nothing_readable_outside_the_form_is_left_to_the_not_understood_rule(dispatcher):

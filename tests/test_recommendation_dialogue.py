@@ -126,3 +126,16 @@ def test_details_stated_out_of_the_blue_start_the_questions_with_them_recorded(r
     replies = texts(Seller(rasa_url).say("我们日均五十单左右，主要做美国站"))
     assert "已记录：" in replies
     assert any(q in replies for q in questionnaire_questions(domain)), replies
+
+
+def test_details_with_a_question_get_the_answer_and_a_later_recommendation_uses_them(
+    rasa_url, domain
+):
+    seller = Seller(rasa_url)
+    messages = seller.say("我们做宠物用品的，美国站SC，一天三十单左右，朋友说可以找代运营，这是啥意思")
+    assert [a["id"] for a in customs(messages, "answer")] == ["agency_definition"]
+    assert not any(q in texts(messages) for q in questionnaire_questions(domain))
+    # the details were kept: the questionnaire does not ask them again
+    question = [m["text"] for m in seller.say("那帮我推荐一下吧") if m.get("text")][-1]
+    for already_said in ("日均", "站点", "Seller Central", "类目"):
+        assert already_said not in question, question

@@ -7,6 +7,7 @@ from components.text_normalization import (
     NLU_HEAD_CHARS,
     NLU_TAIL_CHARS,
     has_meaningful_text,
+    is_question,
     normalize_text,
 )
 from tests.conftest import ROOT
@@ -36,6 +37,18 @@ def test_messages_without_words_are_not_meaningful(text):
 @pytest.mark.parametrize("text", ["代运营", "ROI", "50"])
 def test_words_or_numbers_are_meaningful(text):
     assert has_meaningful_text(text)
+
+
+@pytest.mark.parametrize("text", ["代运营怎么收费", "有咩要注意", "我月销3万刀，够吗", "没啥效果 原因可能是啥",
+                                  "我们没多少预算，选哪个？", "對方是VC 有影響嗎"])
+def test_questions_are_questions(text):
+    assert is_question(text)
+
+
+@pytest.mark.parametrize("text", ["日均五十单，做美国站", "刚开始做,还没什么经验", "一天没多少单 品牌还没注册",
+                                  "广告不怎么投", "没啥预算"])
+def test_statements_are_not_questions_even_with_a_negated_question_word(text):
+    assert not is_question(text)
 
 
 @pytest.fixture(scope="module")
