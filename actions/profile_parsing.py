@@ -42,7 +42,9 @@ _BOOLEAN_KEYWORDS = {
     "brand_registered": r"品牌.{0,3}?(注册|备案)|(注册|备案)了?的?品牌|备案|brand\s*registry|(?<![a-z])br(?![a-z])|R标|商标"
                         r"|transparency|透明计划",
     "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
-    "partner_brand": r"互补品牌|合作的?品牌|品牌伙伴|合作伙伴|伙伴|合作方|别的品牌|其他品牌|朋友的?品牌|兄弟品牌",
+    # 合作方 is a partner; 合作方式 / 合作方案 (`不知道该选哪种合作方式`) are not
+    "partner_brand": r"互补品牌|合作的?品牌|品牌伙伴|合作伙伴|伙伴|合作方(?![式案向面])|别的品牌|其他品牌|朋友的?品牌"
+                     r"|兄弟品牌",
 }
 # Phrases that settle a yes/no field by themselves (checked before the keywords above).
 _SETTLED = [
@@ -93,7 +95,7 @@ _CURRENCIES = [
     ("eur", r"欧元|欧(?!洲)|eur|€"),
     ("gbp", r"英镑|镑|gbp|£"),
     ("usd", r"美元|美金|刀|usd|dollars?|\$"),
-    ("cny", r"人民币|rmb|cny|元|块|¥|￥"),
+    ("cny", r"块人民币|元人民币|块钱|人民币|rmb|cny|元|块|¥|￥"),  # 一万块人民币: 人 is no head count
 ]
 # Units per US dollar: fixed, since the recommendation needs the scale, not the day's rate (the
 # acknowledgement shows the converted figure, `年销售额（美元）：138,889`).
@@ -180,6 +182,9 @@ _DAILY = r"日均|一天|每天|每日|日单|天"
 _ORDERS_AFTER = re.compile(r"\s*(单|orders?\b)", re.I)  # 20单, 200 orders/day
 _MONTHLY = r"月均|每月|个月|月单|月出|月销|月销售|月营收|月gmv"
 _BUDGET = r"预算|投入|推广费|广告费|能花|花费|budget"
+# A budget word straight after the amount (`5万刀的预算`, `50万美金市场预算`); not after a comma,
+# where it starts the next fact (`年销300万刀，预算5万刀`).
+_BUDGET_AFTER = re.compile(r"的?(市场|推广|广告|营销)?(预算|推广费|广告费)")
 # What the seller pays a provider (`每月收我八千块`, `押金三千刀`) is not sales or budget.
 _FEE = r"收我|收了|收取|收费|服务费|月费|年费|提成|佣金|押金|抽成|要价|报价"
 # No seller sells less than this a year; a smaller "sales" figure is a misread.
@@ -199,14 +204,13 @@ def parse_numbers(text: str, requested: Optional[str]) -> Dict[str, float]:
         if is_orders or _context(text, amount, _DAILY, before=4):
             monthly = _context(text, amount, _MONTHLY, before=4) and not _context(text, amount, _DAILY, before=4)
             result["daily_orders"] = round(amount["value"] / 30, 1) if monthly else amount["value"]
-        elif _context(text, amount, _BUDGET, before=6):
+        elif _context(text, amount, _BUDGET, before=6) or _BUDGET_AFTER.match(text, amount["end"]):
+            # `今年有50万美金市场预算`: the budget word right after outweighs 今年 before
             result["budget_usd"] = _to_usd(amount)
         elif _context(text, amount, _MONTHLY, before=6):
             result["annual_sales_usd"] = _to_usd(amount) * 12
         elif _context(text, amount, _ANNUAL, before=8):
             result["annual_sales_usd"] = _to_usd(amount)
-        elif _context(text, amount, _BUDGET, before=0, after=4):  # 5万刀的预算
-            result["budget_usd"] = _to_usd(amount)
         elif _context(text, amount, r"budget", before=16):  # budget around 50k usd
             result["budget_usd"] = _to_usd(amount)
         elif requested in ("daily_orders", "annual_sales_usd", "budget_usd"):

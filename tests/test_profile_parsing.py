@@ -48,6 +48,13 @@ def test_money_amounts(text, requested, field, expected):
 
 def test_renminbi_is_converted_to_dollars():
     assert parse("年销售额720万人民币")["annual_sales_usd"] == round(7_200_000 / CNY_PER_USD)
+    # 块人民币 is one currency: the 人 after 块 is no head count (`运营团队20人`)
+    assert parse("预算一万块人民币左右")["budget_usd"] == round(10_000 / CNY_PER_USD)
+
+
+def test_a_way_of_cooperating_is_no_partner_brand():
+    assert "partner_brand" not in parse("刚入驻亚马逊 不知道该选哪种合作方式 帮我推荐下")
+    assert parse("有个合作方想一起做套装")["partner_brand"] is True
 
 
 def test_several_answers_in_one_message():
@@ -60,6 +67,21 @@ def test_several_answers_in_one_message():
         "account_type": "vendor_central",
         "goal": "peak_season",
     }
+
+
+@pytest.mark.parametrize(
+    "text, sales, budget",
+    [
+        # 今年 before the budget amount is no sales word when 预算 follows it
+        ("年销售额大概300万美元，运营团队20人，今年有50万美金市场预算", 3_000_000, 500_000),
+        ("年销300万刀 预算5万刀", 3_000_000, 50_000),
+        ("年销300万刀，预算5万刀", 3_000_000, 50_000),
+        ("去年卖了120万刀 一年20万刀广告费", 1_200_000, 200_000),
+    ],
+)
+def test_sales_and_budget_in_one_message_stay_apart(text, sales, budget):
+    profile = parse(text)
+    assert (profile["annual_sales_usd"], profile["budget_usd"]) == (sales, budget)
 
 
 def test_the_opening_message_of_a_new_seller():
