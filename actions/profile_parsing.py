@@ -43,8 +43,9 @@ _BOOLEAN_KEYWORDS = {
                         r"|transparency|透明计划",
     "local_team": r"本地化团队|本地团队|海外团队|当地团队|本土团队|运营团队|自己的团队|团队",
     # 合作方 is a partner; 合作方式 / 合作方案 (`不知道该选哪种合作方式`) are not
+    # 有个做健身器材的品牌想跟我们合作: a brand coming to the seller
     "partner_brand": r"互补品牌|合作的?品牌|品牌伙伴|合作伙伴|伙伴|合作方(?![式案向面])|别的品牌|其他品牌|朋友的?品牌"
-                     r"|兄弟品牌",
+                     r"|兄弟品牌|(?<!我们)(?<!自己)(?<!自有)品牌[^，,。]{0,4}(找|跟|和|与)我们",
 }
 # Phrases that settle a yes/no field by themselves (checked before the keywords above).
 _SETTLED = [

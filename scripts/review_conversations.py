@@ -28,7 +28,8 @@ _PAYLOAD_KINDS = {"clarification": "clarification", "comparison": "comparison",
                   "handoff_waiting": "handoff",
                   "disambiguation": "rephrase", "no_content": "rephrase"}
 _RESPONSE_KINDS = {"utter_out_of_scope": "out_of_scope", "utter_capabilities": "capabilities",
-                   "utter_greet": "greet", "utter_thanks": "thanks", "utter_goodbye": "goodbye",
+                   "utter_greet": "greet", "utter_thanks": "thanks", "utter_thanks_in_form": "thanks",
+                   "utter_goodbye": "goodbye",
                    "utter_recommendation_stopped": "stopped", "utter_nothing_to_stop": "stopped",
                    "utter_rephrase": "rephrase"}
 _ACTION_KINDS = {"action_explain_recommendation": "why"}

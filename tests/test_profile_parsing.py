@@ -57,6 +57,11 @@ def test_a_way_of_cooperating_is_no_partner_brand():
     assert parse("有个合作方想一起做套装")["partner_brand"] is True
 
 
+def test_a_brand_coming_to_the_seller_is_a_partner_brand():
+    assert parse("已经有个做健身器材的品牌想跟我们合作")["partner_brand"] is True
+    assert "partner_brand" not in parse("我们品牌跟我们自己的店铺都在美国")
+
+
 def test_several_answers_in_one_message():
     profile = parse("日均80单，年销200万美元，预算3万刀，有R标，用的Vendor Central，旺季想冲GMV")
     assert profile == {

@@ -93,6 +93,7 @@ def entities(nlp, text):
         ("Co-Promotions在哪开", [("mode", "co_marketing", "Co-Promotions")]),
         ("欧洲的Co-Branded Promotion Tool怎么申请",
          [("mode", "amazon_coop", "Co-Branded Promotion Tool")]),
+        ("我们美国站做保健品", [("marketplace", "US", "美国站"), ("category", "health", "保健品")]),
         (
             "美国站做母婴的适合co marketing吗",
             [("marketplace", "US", "美国站"), ("category", "baby", "母婴"), ("mode", "co_marketing", "co marketing")],
