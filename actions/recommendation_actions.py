@@ -169,11 +169,12 @@ class ActionResetProfile(Action):
 
 class ActionTakeProfileInformation(Action):
     """`inform` outside the questionnaire: details of the seller's situation (`日均五十单，做美国站`)
-    start it, or update a recommendation already given; a message with nothing the profile
-    parser reads (`嗯`, `xyz abc`) is one the bot could not place, so the disambiguation action
-    (the rule's next step) answers it and counts it towards a handoff. While a handoff ticket
-    waits for staff, details (`店铺名 XX Home 美国站的`) are meant for them: the disambiguation
-    action acknowledges them as passed on, and no questionnaire starts."""
+    start it, or update a recommendation already given. Details with a question
+    (`我月销3万刀，够吗`) get the answer instead, and the details are kept. A message with
+    nothing the profile parser reads (`嗯`, `xyz abc`) is one the bot could not place, so the
+    disambiguation action (the rule's next step) answers it and counts it towards a handoff.
+    While a handoff ticket waits for staff, details (`店铺名 XX Home 美国站的`) are meant for
+    them: the disambiguation action acknowledges them as passed on, and no questionnaire starts."""
 
     def name(self) -> Text:
         return "action_take_profile_information"
