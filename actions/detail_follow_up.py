@@ -15,7 +15,7 @@ from actions.knowledge import (
     Resolved,
     knowledge_base,
     lexicon_synonyms,
-    setting_words,
+    without_setting_words,
 )
 from components.text_normalization import normalize_text
 
@@ -41,13 +41,10 @@ DETAIL_NOTE = "刚才那段里讲到“{detail}”的是："
 @lru_cache(maxsize=64)
 def _words(text: str) -> Tuple[str, ...]:
     """Cached: one answer looks a message's words up for its type and for each last passage."""
-    lowered = text.lower()
     # `美国站费用多少` after a passage about 美国站 asks the cost: the seller's setting is no detail
-    for word in setting_words():
-        lowered = lowered.replace(word, " ")
     return tuple(
         word
-        for word in jieba.lcut(lowered)
+        for word in jieba.lcut(without_setting_words(text))
         if _CHINESE_WORD.fullmatch(word) and word not in _ASKING_WORDS
     )
 

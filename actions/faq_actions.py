@@ -1,5 +1,5 @@
 """Rasa actions that answer from the knowledge base."""
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -158,6 +158,8 @@ def answer_question(
         and names_question_type(text, question_type)
     ):
         just_answered = []
+    # what the seller states matters only to a who-fits question: parsed once, not per mode
+    stated = stated_facts(latest) if question_type == WHO_FITS else set()
     for mode in modes:
         # a term of the documents, or a detail of the last answer, names the passage the
         # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
@@ -168,7 +170,7 @@ def answer_question(
         if resolved:
             events = [SlotSet("question_type", resolved.entry.question_type)]
         else:  # `那代运营呢` after `没商标能做联合营销吗` still asks who fits
-            resolved = qualification_passage(kb, latest, question_type, mode) or by_type
+            resolved = qualification_passage(kb, stated, question_type, mode) or by_type
         if resolved.entry.id not in answered:
             answered.add(resolved.entry.id)
             send(dispatcher, answer_message(kb, resolved, lead))
@@ -187,8 +189,13 @@ def term_passage(kb: KnowledgeBase, text: str, mode: str) -> Optional[Resolved]:
     return Resolved(entry, mode, TERM_NOTE.format(term=term))
 
 
+def stated_facts(latest: Dict[Text, Any]) -> Set[str]:
+    """The profile fields the message states (`没商标` → brand_registered)."""
+    return set(extract_profile(latest.get("text") or "", latest.get("entities") or []))
+
+
 def qualification_passage(
-    kb: KnowledgeBase, latest: Dict[Text, Any], question_type: str, mode: str
+    kb: KnowledgeBase, stated: Set[str], question_type: str, mode: str
 ) -> Optional[Resolved]:
     """`没商标能做联合营销吗`, `我SC的有戏吗`: a who-fits question that states a qualification
     (brand registration, account type) and nothing the who-fits passage weighs asks what is
@@ -198,7 +205,6 @@ def qualification_passage(
     (代运营's is about choosing a provider)."""
     if question_type != WHO_FITS:
         return None
-    stated = set(extract_profile(latest.get("text") or "", latest.get("entities") or []))
     if not stated & QUALIFICATIONS or stated & WHO_FITS_FACTS:
         return None
     resolved = kb.resolve(HOW_TO_START, mode)
@@ -261,7 +267,7 @@ def states_situation(latest: Dict[Text, Any]) -> bool:
     ranked = [r["name"] for r in latest.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
     if set(ranked[:2]) != SITUATION_INTENTS:
         return False
-    return bool(extract_profile(latest.get("text") or "", latest.get("entities") or []))
+    return bool(stated_facts(latest))
 
 
 class ActionOutOfScope(Action):

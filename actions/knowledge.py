@@ -221,6 +221,14 @@ def setting_words() -> Tuple[str, ...]:
     return chinese_words_for(list(knowledge_base().modes) + setting)
 
 
+def without_setting_words(text: str) -> str:
+    """The text lower-cased, with the setting words (see above) blanked out."""
+    lowered = text.lower()
+    for word in setting_words():
+        lowered = lowered.replace(word, " ")
+    return lowered
+
+
 @lru_cache(maxsize=64)
 def question_terms(text: str) -> FrozenSet[str]:
     """Lower-cased terms of a question that could name one passage (see _LATIN_TERM). Cached:
@@ -231,10 +239,7 @@ def question_terms(text: str) -> FrozenSet[str]:
         for word in _LATIN_TERM.findall(text)
         if sum(c.isupper() for c in word) >= 2 or "-" in word
     }
-    lowered = text.lower()
-    for word in setting_words():
-        lowered = lowered.replace(word, " ")
-    for run in _CJK_RUN.findall(lowered):
+    for run in _CJK_RUN.findall(without_setting_words(text)):
         for piece in _FUNCTION_CHARACTERS.split(run):
             terms.update(
                 piece[i:j]
