@@ -1,7 +1,7 @@
 """Rasa component: a seller reporting an urgent incident gets intent report_urgent_issue.
 
 The topics and the incident-versus-question rules are data (data/support/urgency.yml, read by
-support/urgency.py), so "我的账户被封了怎么办" hands off to a person whatever DIET guessed, while
+support/urgency.py), so "我的账户被封了怎么办" hands off to a person whatever the classifier guessed, while
 "代运营会导致账户被封吗" stays an FAQ. Runs after the FallbackClassifier so that a keyword match
 also overrides nlu_fallback; the previous ranking is kept below the new intent.
 """
@@ -32,7 +32,7 @@ class UrgentTopicClassifier(StatelessComponent):
                 message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
             elif ((message.get(INTENT) or {}).get("name") == URGENT_INTENT
                   and mentioned_topics(text)):
-                # DIET said urgent, but the rules read the named risk as a question about it
+                # The classifier said urgent, but the rules read the named risk as a question about it
                 # ("代运营会导致账户被封吗"): the next intent answers it
                 if ranking:
                     message.set(INTENT, ranking[0], add_to_output=True)

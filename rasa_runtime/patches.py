@@ -10,15 +10,6 @@ kept as small as the fix allows:
   loaded (most of the tracker store's read time). Event types are fixed once Rasa is imported,
   so the name → class map is built once.
 
-And one for memory, found by measuring resident memory per component as the model loads:
-
-- `RasaModel.load` (DIET) compiles the model with Adam and trains one step on an example just
-  to create the weights, then loads the trained ones. That traces the whole training graph and
-  allocates the optimizer's slots, none of which a server uses: about 450 MB of Rasa's 1.3 GB.
-  Here the weights are created by one eager prediction instead, the trained weights loaded
-  over them, and the prediction graph traced once; predictions are the same to the last bit
-  (checked on the 558 dev-set messages, and by a test). Fine-tuning keeps Rasa's own load.
-
 And two for failures:
 
 - When the action server is down or fails, Rasa logs the error and the seller hears nothing.
@@ -42,7 +33,6 @@ from rasa.core.actions.action import (ActionExecutionRejection, RemoteAction,
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.shared.exceptions import RasaException
-from rasa.utils.tensorflow.models import RasaModel
 
 from support.db import DatabaseUnavailable
 
@@ -51,7 +41,6 @@ logger = logging.getLogger(__name__)
 SERVICE_UNAVAILABLE_RESPONSE = "utter_service_unavailable"  # its text is in domain.yml
 
 _installed = False
-_rasa_model_load = RasaModel.load.__func__
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,26 +117,6 @@ def _tracker_store_errors_surface(create_tracker_store):
     return staticmethod(create)
 
 
-def _load_for_prediction(cls, model_file_name: Text, model_data_example: Any,
-                         predict_data_example: Optional[Any] = None, finetune_mode: bool = False,
-                         *args: Any, **kwargs: Any) -> RasaModel:
-    """`RasaModel.load` without the training step, for a model that only predicts."""
-    if finetune_mode or predict_data_example is None:
-        return _rasa_model_load(cls, model_file_name, model_data_example, predict_data_example,
-                                finetune_mode, *args, **kwargs)
-    model = cls(*args, **kwargs)
-    model.run_eagerly = True
-    model.run_inference(predict_data_example)  # creates the weights; no graph traced
-    # the file also holds the optimizer's slots, which prediction does not need
-    model.load_weights(model_file_name).expect_partial()
-    model.run_eagerly = False
-    # label embeddings were cached with the initial weights: computed again with the trained
-    # ones as the prediction graph is traced
-    model.prepared_for_prediction = False
-    model.run_inference(predict_data_example)
-    return model
-
-
 def install() -> None:
     global _installed
     if _installed:
@@ -156,5 +125,4 @@ def install() -> None:
     Event.resolve_by_type = _resolve_by_type_cached(Event.resolve_by_type)
     RemoteAction.run = _apologise_when_actions_fail(RemoteAction.run)
     Agent._create_tracker_store = _tracker_store_errors_surface(Agent._create_tracker_store)
-    RasaModel.load = classmethod(_load_for_prediction)
     _installed = True

@@ -1,6 +1,6 @@
 """NLU quality on questions written apart from the training data.
 
-nlu_holdout.yml to nlu_holdout_4.yml were each written by someone who never saw data/nlu/.
+nlu_holdout.yml to nlu_holdout_5.yml were each written by someone who never saw data/nlu/.
 They are not used for tuning: their errors are not read, only their totals after a change
 (tests/nlu_dev.yml is for tuning; README, "Intent accuracy", says where some of the first set
 were seen by accident). Lines that happened to coincide with training lines were removed from
@@ -24,7 +24,9 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 # file in tests/ → accuracy floor: a guard against regressions, a few questions under the
 # measured figures (README, "Intent accuracy")
 HOLDOUTS = {"nlu_holdout": 0.94, "nlu_holdout_2": 0.93, "nlu_holdout_3": 0.96,
-            "nlu_holdout_4": 0.93}
+            "nlu_holdout_4": 0.93, "nlu_holdout_5": 0.91}
+# the fifth set marks intents only
+WITHOUT_MODES = {"nlu_holdout_5"}
 MODE_ACCURACY_FLOOR = 0.96
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -99,7 +101,10 @@ def test_intent_accuracy_floor(trained_agent, name, floor):
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     print(f"{name}: accuracy {report['intent_accuracy']:.3f}, "
-          f"macro-F1 {report['intent_macro_f1']:.3f}, modes {report['mode_accuracy']:.3f}")
+          f"macro-F1 {report['intent_macro_f1']:.3f}, modes {report['mode_accuracy']}")
     assert report["intent_accuracy"] >= floor, report["confusions"]
+    if name in WITHOUT_MODES:
+        assert report["mode_accuracy"] is None
+        return
     assert report["mode_accuracy"] >= MODE_ACCURACY_FLOOR, [
         e for e in report["errors"] if e["expected_modes"]]
