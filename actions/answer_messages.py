@@ -123,7 +123,9 @@ def candidate_label(kb: KnowledgeBase, intent: str, mode: Optional[str]) -> Opti
 
 
 def disambiguation_message(
-    kb: KnowledgeBase, candidates: Iterable[Tuple[str, Optional[str]]]
+    kb: KnowledgeBase,
+    candidates: Iterable[Tuple[str, Optional[str]]],
+    text: str = "您是想问……",
 ) -> Optional[dict]:
     """`您是想问……` with the candidate intents as buttons and `都不是`; None if none fit."""
     buttons: List[Dict[str, str]] = []
@@ -135,7 +137,7 @@ def disambiguation_message(
         return None
     buttons.append(button("都不是", "deny"))
     return {
-        "text": "您是想问……",
+        "text": text,
         "buttons": buttons,
         "custom": {"type": "disambiguation", "options": [b["payload"] for b in buttons]},
     }

@@ -40,6 +40,11 @@ from components.text_normalization import has_meaningful_text, is_question
 DEFAULT_QUESTION_TYPE = "ask_what_is"
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.05
+# A question the classifier could not place, in a conversation already on a mode, is answered
+# as its likeliest question type when that type has at least this much; the other candidates
+# follow as buttons.
+MIN_FOLLOW_UP_CONFIDENCE = 0.15
+OTHER_CANDIDATES_TEXT = "如果您问的不是这个，您是想问……"
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
 QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
 PROBLEM_HANDLING = "ask_problem_handling"
@@ -240,15 +245,28 @@ class ActionDisambiguate(Action):
         if is_repeated_fallback(tracker.events):
             return [FollowupAction(HANDOFF_ACTION)]
         modes = mentioned_modes(latest)
-        # `这算联合营销吗` not placed: a follow-up (`咋开通`) is still about the mode it named
-        events = context_events(modes) if modes else []
-        mode = modes[0] if len(modes) == 1 else None
         plausible = [
             r["name"]
             for r in latest.get("intent_ranking") or []
             if r.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         ]
         ranking = [name for name in plausible if name not in NOT_CANDIDATES]
+        asked = likeliest_follow_up(latest, bool(tracker.get_slot(CONTEXT_SLOT)))
+        if asked:
+            # `效果拿啥追踪` after the definition: answered, and the other readings offered
+            events = answer_question(dispatcher, tracker, asked)
+            answered_modes = next(
+                (e["value"] for e in events if e.get("name") == CONTEXT_SLOT), []
+            )
+            mode = answered_modes[0] if len(answered_modes) == 1 else None
+            others = [(name, mode) for name in ranking if name != asked][: MAX_CANDIDATES - 1]
+            message = disambiguation_message(knowledge_base(), others, OTHER_CANDIDATES_TEXT)
+            if message is not None:
+                send(dispatcher, message)
+            return events
+        # `这算联合营销吗` not placed: a follow-up (`咋开通`) is still about the mode it named
+        events = context_events(modes) if modes else []
+        mode = modes[0] if len(modes) == 1 else None
         message = disambiguation_message(
             knowledge_base(), [(name, mode) for name in ranking[:MAX_CANDIDATES]]
         )
@@ -259,6 +277,19 @@ class ActionDisambiguate(Action):
         else:  # `嗯`, `xyz abc`: nothing to offer and nothing to say it is off-topic
             dispatcher.utter_message(response="utter_rephrase")
         return events
+
+
+def likeliest_follow_up(latest: Dict[Text, Any], on_a_mode: bool) -> Optional[str]:
+    """The question type a question the classifier could not place most likely asks, when the
+    conversation is on a mode (`没达到会咋样` after the Co-Op's pitfalls) and that type has at
+    least `MIN_FOLLOW_UP_CONFIDENCE`; None otherwise (`那我去开个VC行不行` with nothing before)."""
+    if not on_a_mode or not is_question(latest.get("text") or ""):
+        return None
+    ranked = [r for r in latest.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    if not ranked or ranked[0].get("confidence", 0.0) < MIN_FOLLOW_UP_CONFIDENCE:
+        return None
+    name = ranked[0]["name"]
+    return name if name in knowledge_base().question_types else None
 
 
 def states_situation(latest: Dict[Text, Any]) -> bool:

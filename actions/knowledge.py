@@ -103,6 +103,14 @@ class KnowledgeBase:
             positions[entry_id] = words
         return positions
 
+    @cached_property
+    def _mode_name_terms(self) -> FrozenSet[str]:
+        # a mode's own English name (`co-marketing`, `Co-Op`) names the mode, not the one
+        # passage that happens to spell it out (the definition)
+        return frozenset(
+            word.lower() for mode in self.modes.values() for word in _LATIN_TERM.findall(mode["english"])
+        )
+
     def _term_position(self, entry_id: str, term: str) -> int:
         """Where the term stands in the passage, -1 when it does not."""
         if term.isascii():
@@ -118,7 +126,7 @@ class KnowledgeBase:
         modes = set(modes)
         candidates = [e for e in self.entries.values() if modes & set(e.modes)]
         found: Dict[str, str] = {}
-        for term in question_terms(text):
+        for term in question_terms(text) - self._mode_name_terms:
             holders = [e for e in candidates if self._term_position(e.id, term) >= 0]
             if len(holders) == 1:
                 entry_id = holders[0].id

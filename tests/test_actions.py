@@ -213,6 +213,41 @@ def test_a_near_tie_offers_the_candidates_and_none_of_these(dispatcher, domain):
     assert message["buttons"][-1]["payload"] == "/deny"
 
 
+def test_a_question_not_placed_in_a_conversation_on_a_mode_gets_its_likeliest_answer(
+    dispatcher, domain
+):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0},
+               {"name": "ask_failure_reasons", "confidence": 0.35},
+               {"name": "ask_what_is", "confidence": 0.3},
+               {"name": "greet", "confidence": 0.1}]
+    tracker = make_tracker("nlu_fallback", text="效果拿啥追踪", ranking=ranking,
+                           slots={"context_modes": ["co_marketing"], "mode": "co_marketing"})
+    events, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert messages[0]["custom"]["id"] == "co_marketing_failure_reasons"
+    # the other reading stays one click away
+    assert messages[1]["text"] == "如果您问的不是这个，您是想问……"
+    assert [b["payload"] for b in messages[1]["buttons"]] == [
+        '/ask_what_is{"mode": "co_marketing"}', "/deny"]
+    assert slot_events(events)["question_type"] == "ask_failure_reasons"
+
+
+@pytest.mark.parametrize("text, slots, top", [
+    # nothing before it: which mode is not known
+    ("效果拿啥追踪", {}, 0.35),
+    # a statement, not a question
+    ("我们做户外露营灯 加拿大站", {"context_modes": ["co_marketing"]}, 0.35),
+    # too unsure
+    ("效果拿啥追踪", {"context_modes": ["co_marketing"]}, 0.12),
+])
+def test_other_messages_not_placed_offer_the_candidates(dispatcher, domain, text, slots, top):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0},
+               {"name": "ask_failure_reasons", "confidence": top},
+               {"name": "ask_what_is", "confidence": top - 0.02}]
+    tracker = make_tracker("nlu_fallback", text=text, ranking=ranking, slots=slots)
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert [m["text"] for m in messages] == ["您是想问……"]
+
+
 def test_a_message_not_placed_keeps_the_mode_it_named_for_the_follow_up(dispatcher, domain):
     ranking = [{"name": "nlu_fallback", "confidence": 1.0},
                {"name": "ask_combine", "confidence": 0.38},

@@ -122,6 +122,9 @@ def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
         ("那开始的话第一步干啥", ["amazon_coop"]),
         # the Co-Op's name is in most of its passages
         ("Co-Op怎么收费", ["amazon_coop"]),
+        # a mode's own English name names the mode, not the definition that spells it out
+        ("听说很多co-marketing项目都黄了？", ["co_marketing"]),
+        ("Third-Party Operation一般怎么收费", ["agency"]),
         # our question texts are not searched: 新手最容易忽略 is in one of them only
         ("新手最容易忽略啥", list(("co_marketing", "agency", "amazon_coop"))),
         # Latin terms match whole words: SC is not the one in `Jungle Scout` (co_marketing_risk)

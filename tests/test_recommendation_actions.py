@@ -274,10 +274,19 @@ def test_the_question_asked_with_details_is_the_first_question_type_ranked():
         text, ranked(("inform", 0.38), ("ask_recommendation", 0.31), ("ask_what_is", 0.27))
     ) == "ask_what_is"
     assert question_asked_with_facts(
-        text, ranked(("inform", 0.9), ("ask_recommendation", 0.05), ("ask_what_is", 0.04))
+        text, ranked(("inform", 0.98), ("ask_recommendation", 0.01), ("ask_what_is", 0.01))
     ) is None
     assert question_asked_with_facts(
         "我们是SC 对方是VC", ranked(("inform", 0.6), ("ask_who_fits", 0.3))
+    ) is None
+    # the SVM is sure of facts and gives the question little: still what is asked
+    assert question_asked_with_facts(
+        "那我能参加吗 一天一百来单 年销六十万刀左右 有R标",
+        ranked(("inform", 0.95), ("ask_who_fits", 0.04), ("ask_recommendation", 0.0)),
+    ) == "ask_who_fits"
+    # `还没…呢` states: no question however the ranking goes
+    assert question_asked_with_facts(
+        "一天二十来单吧 品牌还没注册呢", ranked(("inform", 0.9), ("ask_who_fits", 0.08))
     ) is None
 
 

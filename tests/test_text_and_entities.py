@@ -41,13 +41,15 @@ def test_words_or_numbers_are_meaningful(text):
 
 @pytest.mark.parametrize("text", ["代运营怎么收费", "有咩要注意", "我月销3万刀，够吗", "没啥效果 原因可能是啥",
                                   "我们没多少预算，选哪个？", "對方是VC 有影響嗎",
-                                  "联合营销是不是主要在美国站做", "有没有坑", "代运营适不适合我们"])
+                                  "联合营销是不是主要在美国站做", "有没有坑", "代运营适不适合我们",
+                                  "那代运营呢", "品牌还没注册 那联合营销呢"])
 def test_questions_are_questions(text):
     assert is_question(text)
 
 
 @pytest.mark.parametrize("text", ["日均五十单，做美国站", "刚开始做,还没什么经验", "一天没多少单 品牌还没注册",
-                                  "广告不怎么投", "没啥预算"])
+                                  "广告不怎么投", "没啥预算", "一天二十来单吧 品牌还没注册呢", "還沒開賬號呢",
+                                  "正忙着呢"])
 def test_statements_are_not_questions_even_with_a_negated_question_word(text):
     assert not is_question(text)
 
