@@ -48,8 +48,9 @@ _QUESTION = re.compile(
 
 
 # Negated indefinites state, not ask: `还没什么经验`, `一天没多少单`, `广告不怎么投`; nor does
-# the 呢 of "not yet" (`品牌还没注册呢`, `还没开账号呢`) or of a state (`正忙着呢`).
-_NOT_ASKING = re.compile(r"[没不](什么|啥|多少|怎么|咋)|还[没未不][^，。,；;！!？?\s]*呢|着呢")
+# the 呢 of "not yet" (`品牌还没注册呢`, `还没开账号呢`) or of a state (`正忙着呢`). After 的 it
+# asks again: `那还没注册的呢`.
+_NOT_ASKING = re.compile(r"[没不](什么|啥|多少|怎么|咋)|还[没未不][^，。,；;！!？?\s的]*呢|着呢")
 
 
 def is_question(text: str) -> bool:

@@ -42,7 +42,7 @@ def test_words_or_numbers_are_meaningful(text):
 @pytest.mark.parametrize("text", ["代运营怎么收费", "有咩要注意", "我月销3万刀，够吗", "没啥效果 原因可能是啥",
                                   "我们没多少预算，选哪个？", "對方是VC 有影響嗎",
                                   "联合营销是不是主要在美国站做", "有没有坑", "代运营适不适合我们",
-                                  "那代运营呢", "品牌还没注册 那联合营销呢"])
+                                  "那代运营呢", "品牌还没注册 那联合营销呢", "那还没注册品牌的呢"])
 def test_questions_are_questions(text):
     assert is_question(text)
 
