@@ -45,6 +45,8 @@ MIN_CANDIDATE_CONFIDENCE = 0.05
 # follow as buttons.
 MIN_FOLLOW_UP_CONFIDENCE = 0.15
 OTHER_CANDIDATES_TEXT = "如果您问的不是这个，您是想问……"
+# A runner-up asking for a person keeps the candidates' buttons: that misread costs most.
+FOR_A_PERSON = {"request_human", "report_urgent_issue"}
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
 QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
 PROBLEM_HANDLING = "ask_problem_handling"
@@ -282,11 +284,15 @@ class ActionDisambiguate(Action):
 def likeliest_follow_up(latest: Dict[Text, Any], on_a_mode: bool) -> Optional[str]:
     """The question type a question the classifier could not place most likely asks, when the
     conversation is on a mode (`没达到会咋样` after the Co-Op's pitfalls) and that type has at
-    least `MIN_FOLLOW_UP_CONFIDENCE`; None otherwise (`那我去开个VC行不行` with nothing before)."""
+    least `MIN_FOLLOW_UP_CONFIDENCE`; None otherwise (`那我去开个VC行不行` with nothing before),
+    and when the runner-up asks for a person."""
     if not on_a_mode or not is_question(latest.get("text") or ""):
         return None
     ranked = [r for r in latest.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     if not ranked or ranked[0].get("confidence", 0.0) < MIN_FOLLOW_UP_CONFIDENCE:
+        return None
+    if any(r.get("name") in FOR_A_PERSON for r in ranked[1:2]):
+        # `Can I talk to someone from your support team?`: no guess at an answer
         return None
     name = ranked[0]["name"]
     return name if name in knowledge_base().question_types else None

@@ -248,6 +248,17 @@ def test_other_messages_not_placed_offer_the_candidates(dispatcher, domain, text
     assert [m["text"] for m in messages] == ["您是想问……"]
 
 
+def test_a_runner_up_asking_for_a_person_keeps_the_candidates(dispatcher, domain):
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0},
+               {"name": "ask_problem_handling", "confidence": 0.25},
+               {"name": "request_human", "confidence": 0.23}]
+    tracker = make_tracker("nlu_fallback", text="Can I talk to someone from your support team?",
+                           ranking=ranking, slots={"context_modes": ["amazon_coop"]})
+    _, messages = run(ActionDisambiguate(), tracker, dispatcher, domain)
+    assert [m["text"] for m in messages] == ["您是想问……"]
+    assert "转人工客服" in [b["title"] for b in messages[0]["buttons"]]
+
+
 def test_a_message_not_placed_keeps_the_mode_it_named_for_the_follow_up(dispatcher, domain):
     ranking = [{"name": "nlu_fallback", "confidence": 1.0},
                {"name": "ask_combine", "confidence": 0.38},
