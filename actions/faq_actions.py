@@ -16,6 +16,7 @@ from actions.answer_messages import (
 )
 from actions.handoff import (
     ACTION_NAME as HANDOFF_ACTION,
+    TRIGGER_BY_INTENT,
     asks_about_the_wait,
     is_repeated_fallback,
     respond_unless_waiting,
@@ -45,8 +46,6 @@ MIN_CANDIDATE_CONFIDENCE = 0.05
 # follow as buttons.
 MIN_FOLLOW_UP_CONFIDENCE = 0.15
 OTHER_CANDIDATES_TEXT = "如果您问的不是这个，您是想问……"
-# A runner-up asking for a person keeps the candidates' buttons: that misread costs most.
-FOR_A_PERSON = {"request_human", "report_urgent_issue"}
 TERM_NOTE = "资料里讲到“{term}”的是这一段："
 QUALIFICATION_NOTE = "能不能做，要看资料列出的资质和开通条件："
 PROBLEM_HANDLING = "ask_problem_handling"
@@ -291,8 +290,9 @@ def likeliest_follow_up(latest: Dict[Text, Any], on_a_mode: bool) -> Optional[st
     ranked = [r for r in latest.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     if not ranked or ranked[0].get("confidence", 0.0) < MIN_FOLLOW_UP_CONFIDENCE:
         return None
-    if any(r.get("name") in FOR_A_PERSON for r in ranked[1:2]):
-        # `Can I talk to someone from your support team?`: no guess at an answer
+    if len(ranked) > 1 and ranked[1].get("name") in TRIGGER_BY_INTENT:
+        # a runner-up leading to a person (`Can I talk to someone from your support team?`):
+        # that misread costs most, so no guessed answer
         return None
     name = ranked[0]["name"]
     return name if name in knowledge_base().question_types else None
