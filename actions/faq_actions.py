@@ -245,7 +245,6 @@ class ActionDisambiguate(Action):
             return events_for_modes_named(latest) + [FollowupAction(FORM_NAME)]
         if is_repeated_fallback(tracker.events):
             return [FollowupAction(HANDOFF_ACTION)]
-        modes = mentioned_modes(latest)
         plausible = [
             r["name"]
             for r in latest.get("intent_ranking") or []
@@ -266,6 +265,7 @@ class ActionDisambiguate(Action):
                 send(dispatcher, message)
             return events
         # `这算联合营销吗` not placed: a follow-up (`咋开通`) is still about the mode it named
+        modes = mentioned_modes(latest)
         events = context_events(modes) if modes else []
         mode = modes[0] if len(modes) == 1 else None
         message = disambiguation_message(

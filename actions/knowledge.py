@@ -103,14 +103,6 @@ class KnowledgeBase:
             positions[entry_id] = words
         return positions
 
-    @cached_property
-    def _mode_name_terms(self) -> FrozenSet[str]:
-        # a mode's own English name (`co-marketing`, `Co-Op`) names the mode, not the one
-        # passage that happens to spell it out (the definition)
-        return frozenset(
-            word.lower() for mode in self.modes.values() for word in _LATIN_TERM.findall(mode["english"])
-        )
-
     def _term_position(self, entry_id: str, term: str) -> int:
         """Where the term stands in the passage, -1 when it does not."""
         if term.isascii():
@@ -126,7 +118,7 @@ class KnowledgeBase:
         modes = set(modes)
         candidates = [e for e in self.entries.values() if modes & set(e.modes)]
         found: Dict[str, str] = {}
-        for term in question_terms(text) - self._mode_name_terms:
+        for term in question_terms(text):
             holders = [e for e in candidates if self._term_position(e.id, term) >= 0]
             if len(holders) == 1:
                 entry_id = holders[0].id
@@ -237,6 +229,17 @@ def without_setting_words(text: str) -> str:
     return lowered
 
 
+@lru_cache(maxsize=1)
+def mode_name_terms() -> FrozenSet[str]:
+    """The modes' English names as Latin terms (`co-marketing`, `co-op`). Like the setting
+    words they name a mode, not the one passage that spells them out (the definition)."""
+    return frozenset(
+        word.lower()
+        for mode in knowledge_base().modes.values()
+        for word in _LATIN_TERM.findall(mode["english"])
+    )
+
+
 @lru_cache(maxsize=64)
 def question_terms(text: str) -> FrozenSet[str]:
     """Lower-cased terms of a question that could name one passage (see _LATIN_TERM). Cached:
@@ -245,7 +248,8 @@ def question_terms(text: str) -> FrozenSet[str]:
     terms = {
         word.lower()
         for word in _LATIN_TERM.findall(text)
-        if sum(c.isupper() for c in word) >= 2 or "-" in word
+        if (sum(c.isupper() for c in word) >= 2 or "-" in word)
+        and word.lower() not in mode_name_terms()
     }
     for run in _CJK_RUN.findall(without_setting_words(text)):
         for piece in _FUNCTION_CHARACTERS.split(run):
