@@ -36,7 +36,12 @@ from actions.conversation_context import (
 from actions.detail_follow_up import detail_passage, names_question_type
 from actions.knowledge import ALL_MODES, KnowledgeBase, Resolved, knowledge_base
 from actions.profile_parsing import extract_profile
-from components.text_normalization import has_meaningful_text, is_question
+from components.text_normalization import (
+    has_meaningful_text,
+    is_goodbye_in_digits,
+    is_keyboard_mash,
+    is_question,
+)
 
 DEFAULT_QUESTION_TYPE = "ask_what_is"
 MAX_CANDIDATES = 3
@@ -309,7 +314,11 @@ def states_situation(latest: Dict[Text, Any]) -> bool:
 
 class ActionOutOfScope(Action):
     """Says a message is off-topic, except a figure quoted from the answer just given
-    (`67%提前终止？？这么高`, `ROAS 5.8是怎么做到的`): that gets its sentence."""
+    (`67%提前终止？？这么高`, `ROAS 5.8是怎么做到的`): that gets its sentence, and goodbye in
+    digits (`88`, `行 88`), which the classifier reads as a figure: that gets goodbye. A
+    keyboard mash (`asdfjkl;;`) is not a question on another topic: it gets a request to
+    rephrase. Inside the questionnaire the form reads a bare number as the answer, so this
+    action is not used there."""
 
     def name(self) -> Text:
         return "action_out_of_scope"
@@ -319,6 +328,12 @@ class ActionOutOfScope(Action):
     ) -> List[Dict[Text, Any]]:
         kb = knowledge_base()
         text = tracker.latest_message.get("text") or ""
+        if is_goodbye_in_digits(text):
+            dispatcher.utter_message(response="utter_goodbye")
+            return []
+        if is_keyboard_mash(text):
+            respond_unless_waiting(dispatcher, tracker.sender_id, "utter_rephrase")
+            return []
         just_answered = answers_just_before(tracker.events)
         modes = (tracker.get_slot(CONTEXT_SLOT) or []) if just_answered else []
         for mode in modes:

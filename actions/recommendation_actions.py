@@ -7,8 +7,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation_context import CONTEXT_SLOT, FORM_NAME, events_for_modes_named
-from actions.faq_actions import answer_question, send
+from actions.conversation_context import (
+    CONTEXT_SLOT,
+    FORM_NAME,
+    events_for_modes_named,
+    mentioned_modes,
+)
+from actions.faq_actions import answer_question, likeliest_follow_up, send
 from actions.handoff import waiting_ticket_id
 from actions.knowledge import knowledge_base
 from actions.profile_parsing import extract_profile
@@ -38,6 +43,7 @@ TURNS_PER_QUESTION = 2
 # skipped rather than asked again.
 SKIP_WHEN_UNREADABLE = {"inform", "deny", "nlu_fallback"}
 LISTEN = "action_listen"
+RECOMMENDATION_REQUEST = "ask_recommendation"
 # A question type this likely in the ranking of a message read as facts is what it asks.
 # 0.1 with DIET; the SVM gives runners-up less (`那我能参加吗 一天一百来单…`: who fits at 0.04).
 MIN_ASKED_CONFIDENCE = 0.02
@@ -98,6 +104,13 @@ class ValidateRecommendationForm(FormValidationAction):
             return []
         requested = tracker.get_slot("requested_slot")
         updates = extract_profile(text, latest.get("entities") or [], requested)
+        if not updates and intent == "nlu_fallback":
+            # `那联合运营怎么收` torn between cost and how to start: a question, not an
+            # unreadable answer; its likeliest reading is answered and the question stays
+            on_a_mode = bool(tracker.get_slot(CONTEXT_SLOT) or mentioned_modes(latest))
+            asked = likeliest_follow_up(latest, on_a_mode)
+            if asked:
+                return answer_question(dispatcher, tracker, asked)
         if not updates and requested and intent in SKIP_WHEN_UNREADABLE:
             updates = {requested: UNKNOWN}
             dispatcher.utter_message(text="这个回答我没能识别。")
@@ -114,9 +127,9 @@ class ValidateRecommendationForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> List[EventType]:
         """Parsing is the validation: keep every profile field the message set, not only
-        the requested one (the SDK's default keeps just `required_slots`), and the mode(s)
-        it named."""
-        kept = set(profile_fields()) | {CONTEXT_SLOT, "mode"}
+        the requested one (the SDK's default keeps just `required_slots`), the mode(s) it
+        named, and the question type of a question it answered."""
+        kept = set(profile_fields()) | {CONTEXT_SLOT, "mode", "question_type"}
         return [SlotSet(k, v) for k, v in tracker.slots_to_validate().items() if k in kept]
 
 
@@ -190,7 +203,9 @@ class ActionTakeProfileInformation(Action):
             return context
         if waiting_ticket_id(tracker.sender_id) is not None:
             return context
-        asked = question_asked_with_facts(text, latest.get("intent_ranking") or [])
+        asked = question_asked_with_facts(
+            text, latest.get("intent_ranking") or [], names_a_mode=bool(mentioned_modes(latest))
+        )
         if asked:
             # `月销3万刀，够吗`: the question is answered, and the facts kept for a later
             # recommendation; the turn ends there (the rule's next step is for unread messages)
@@ -200,15 +215,21 @@ class ActionTakeProfileInformation(Action):
         return context + [FollowupAction(FORM_NAME)]
 
 
-def question_asked_with_facts(text: str, intent_ranking: List[Dict[Text, Any]]) -> Optional[str]:
+def question_asked_with_facts(
+    text: str, intent_ranking: List[Dict[Text, Any]], names_a_mode: bool = False
+) -> Optional[str]:
     """The question type a message of facts also asks (`我们是SC 对方是VC 有影响吗`,
     `…美国站SC，一天十几单。听说可以找代运营，这个到底是啥`): the first question type in the
     ranking, when the message is phrased as a question and that type has at least
-    `MIN_ASKED_CONFIDENCE`. None for facts alone (`一天二十来单 品牌还没注册`)."""
+    `MIN_ASKED_CONFIDENCE`. None for facts alone (`一天二十来单 品牌还没注册`), and for facts
+    asking what suits the seller, naming no mode (`…没团队 品牌有注册 你说我适合啥`: a request
+    for a recommendation ranked above any question type), which the questionnaire answers."""
     if not is_question(text):
         return None
     question_types = knowledge_base().question_types
     for ranked in intent_ranking:
+        if ranked.get("name") == RECOMMENDATION_REQUEST and not names_a_mode:
+            return None
         if ranked.get("name") in question_types:
             return ranked["name"] if ranked.get("confidence", 0.0) >= MIN_ASKED_CONFIDENCE else None
     return None

@@ -41,9 +41,11 @@ def normalize_text(text: str) -> str:
 
 
 # A question, not a statement (`有咩要注意`, `Transparency是干嘛的`, `代运营怎么收费`), A-not-A
-# included (`是不是`, `有没有`, `要不要`, `适不适合`).
+# included (`是不是`, `有没有`, `要不要`, `适不适合`), and a request for an answer
+# (`想问下代运营的费用`, `请问开通流程`).
 _QUESTION = re.compile(
-    r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|干嘛|哪|多少|为何|为什么|是否|可以.*不|(\w)[不没]\1"
+    r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|咋|干嘛|哪|多少|为何|为什么|是否|可以.*不|(\w)[不没]\1"
+    r"|请问|想问|问[一]?下|请教|想了解|想知道"
 )
 
 
@@ -55,6 +57,30 @@ _NOT_ASKING = re.compile(r"[没不](什么|啥|多少|怎么|咋)|还[没未不]
 
 def is_question(text: str) -> bool:
     return bool(_QUESTION.search(_NOT_ASKING.sub("", to_simplified(text or ""))))
+
+
+# `88`, `886`, `行 88`: goodbye in digits. Rasa's count vectors turn every number into one token,
+# so the classifier reads a bare `88` as any figure; only a word that closes a chat may stand
+# before it (`日均88` is a figure).
+_GOODBYE_IN_DIGITS = re.compile(
+    r"^(?:(?:[行好嗯算了那先就谢多吧啦的哈拜]{1,4}|ok)[\s，,。!！]*)?"
+    r"(?:88|886|8{3,})[!！。.~～]*$",
+    re.IGNORECASE,
+)
+
+
+def is_goodbye_in_digits(text: str) -> bool:
+    return bool(_GOODBYE_IN_DIGITS.match(normalize_text(text)))
+
+
+# A hand run along the keyboard's middle row (`asdfjkl;;`, `dsfjkdsjf`): no English word a seller
+# would send is 5+ letters of a-s-d-f-g-h-j-k-l alone, and nothing else in the message.
+_KEYBOARD_MASH = re.compile(r"^[asdfghjkl;'\s，,。.;；？?！!]*$", re.IGNORECASE)
+
+
+def is_keyboard_mash(text: str) -> bool:
+    text = normalize_text(text)
+    return bool(_KEYBOARD_MASH.match(text)) and sum(c.isalpha() for c in text) >= 5
 
 
 def has_meaningful_text(text: str) -> bool:

@@ -472,6 +472,19 @@ def test_an_off_topic_message_after_an_answer_is_still_off_topic(
     assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
 
 
+@pytest.mark.parametrize("text", ["88", "行 88", "算了886"])
+def test_goodbye_in_digits_read_as_off_topic_gets_goodbye(dispatcher, domain, text):
+    tracker = make_tracker("out_of_scope", text=text)
+    events, messages = run(ActionOutOfScope(), tracker, dispatcher, domain)
+    assert events == [] and [m["response"] for m in messages] == ["utter_goodbye"]
+
+
+def test_a_keyboard_mash_read_as_off_topic_is_asked_to_be_rephrased(dispatcher, domain):
+    tracker = make_tracker("out_of_scope", text="asdfjkl;;")
+    events, messages = run(ActionOutOfScope(), tracker, dispatcher, domain)
+    assert events == [] and [m["response"] for m in messages] == ["utter_rephrase"]
+
+
 def test_a_follow_up_naming_a_mode_is_not_about_the_last_answer(dispatcher, domain):
     tracker = after_answer("coop_failure_reasons", "amazon_coop", "ask_failure_reasons",
                            "那联合营销呢，双周会也要开吗")

@@ -255,6 +255,9 @@ def test_details_with_a_question_get_the_answer_and_the_details_are_kept(dispatc
     ("刚开始做,还没什么经验 一天十几单", [("inform", 0.61), ("ask_how_to_start", 0.3)]),
     # a question, but no question type is likely enough: the details lead
     ("一天二十来单吧 品牌还没注册呢", [("inform", 0.98), ("ask_cost", 0.01)]),
+    # what suits me, naming no mode: the questionnaire's question
+    ("我是做宠物用品的SC卖家 年销四十万刀 美国站 没团队 品牌有注册 想省事 你说我适合啥",
+     [("inform", 0.58), ("ask_recommendation", 0.31), ("ask_who_fits", 0.10)]),
 ])
 def test_details_without_a_likely_question_start_the_questionnaire(dispatcher, text, ranking):
     ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
@@ -269,10 +272,16 @@ def test_the_question_asked_with_details_is_the_first_question_type_ranked():
         return [{"name": name, "confidence": confidence} for name, confidence in pairs]
 
     text = "我们是深圳做3C配件的，美国站SC，一天十几单。听说可以找代运营，这个到底是啥"
-    # ask_recommendation is no question type: the definition is what is asked
+    # ask_recommendation is no question type: the definition of the mode named is what is asked
     assert question_asked_with_facts(
-        text, ranked(("inform", 0.38), ("ask_recommendation", 0.31), ("ask_what_is", 0.27))
+        text, ranked(("inform", 0.38), ("ask_recommendation", 0.31), ("ask_what_is", 0.27)),
+        names_a_mode=True,
     ) == "ask_what_is"
+    # naming no mode, what suits the seller is the questionnaire's to answer
+    assert question_asked_with_facts(
+        "我是做宠物用品的SC卖家 年销四十万刀 美国站 没团队 品牌有注册 你说我适合啥",
+        ranked(("inform", 0.58), ("ask_recommendation", 0.31), ("ask_who_fits", 0.10)),
+    ) is None
     assert question_asked_with_facts(
         text, ranked(("inform", 0.98), ("ask_recommendation", 0.01), ("ask_what_is", 0.01))
     ) is None
@@ -304,6 +313,27 @@ def test_a_question_inside_the_questionnaire_is_not_taken_as_an_answer(dispatche
         )
         events = slots(validate(tracker, dispatcher))
         assert "partner_brand" not in events and "brand_registered" not in events
+
+
+def test_a_question_not_placed_inside_the_questionnaire_is_answered_not_skipped(dispatcher):
+    # `那联合运营怎么收`, torn between cost and how to start: the likelier reading is answered,
+    # and the question asked is neither filled nor skipped
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_cost", "confidence": 0.43},
+               {"name": "ask_how_to_start", "confidence": 0.41}]
+    tracker = make_tracker("nlu_fallback", ["amazon_coop"], text="那联合运营怎么收",
+                           slots=empty_profile(requested_slot="goal"), ranking=ranking)
+    events = slots(validate(tracker, dispatcher))
+    assert "goal" not in events
+    assert events["question_type"] == "ask_cost" and events["context_modes"] == ["amazon_coop"]
+    assert [m["custom"]["id"] for m in dispatcher.messages] == ["coop_cost"]
+
+
+def test_a_statement_not_placed_inside_the_questionnaire_is_still_skipped(dispatcher):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_cost", "confidence": 0.43}]
+    tracker = make_tracker("nlu_fallback", ["amazon_coop"], text="联合运营 一般般",
+                           slots=empty_profile(requested_slot="goal"), ranking=ranking)
+    events = slots(validate(tracker, dispatcher))
+    assert events["goal"] == UNKNOWN and "没能识别" in dispatcher.messages[0]["text"]
 
 
 def test_why_in_the_middle_of_the_questions_says_why_this_one_is_asked(dispatcher):

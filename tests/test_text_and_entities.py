@@ -7,6 +7,8 @@ from components.text_normalization import (
     NLU_HEAD_CHARS,
     NLU_TAIL_CHARS,
     has_meaningful_text,
+    is_goodbye_in_digits,
+    is_keyboard_mash,
     is_question,
     normalize_text,
 )
@@ -42,9 +44,27 @@ def test_words_or_numbers_are_meaningful(text):
 @pytest.mark.parametrize("text", ["代运营怎么收费", "有咩要注意", "我月销3万刀，够吗", "没啥效果 原因可能是啥",
                                   "我们没多少预算，选哪个？", "對方是VC 有影響嗎",
                                   "联合营销是不是主要在美国站做", "有没有坑", "代运营适不适合我们",
-                                  "那代运营呢", "品牌还没注册 那联合营销呢", "那还没注册品牌的呢"])
+                                  "那代运营呢", "品牌还没注册 那联合营销呢", "那还没注册品牌的呢",
+                                  "库存错配了 咋整", "SC 美国站 年销80万刀。想问下代运营的费用",
+                                  "請問聯合運營的開通流程"])
 def test_questions_are_questions(text):
     assert is_question(text)
+
+
+@pytest.mark.parametrize("text, goodbye", [
+    ("88", True), ("886", True), ("行 88", True), ("算了，88！", True), ("8888", True), ("行吧 886", True),
+    ("88单", False), ("日均88", False), ("188", False), ("一天大概88", False),
+])
+def test_goodbye_in_digits(text, goodbye):
+    assert is_goodbye_in_digits(text) is goodbye
+
+
+@pytest.mark.parametrize("text, mash", [
+    ("asdfjkl;;", True), ("dsfjkdsjf", True), ("jjjjjkkkk；；；。。。", True), ("SDFGHJKL", True),
+    ("ads", False), ("ACoS", False), ("ads 太贵", False), ("qwerty", False),
+])
+def test_keyboard_mash(text, mash):
+    assert is_keyboard_mash(text) is mash
 
 
 @pytest.mark.parametrize("text", ["日均五十单，做美国站", "刚开始做,还没什么经验", "一天没多少单 品牌还没注册",
