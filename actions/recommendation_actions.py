@@ -188,7 +188,8 @@ class ActionTakeProfileInformation(Action):
     nothing the profile parser reads (`嗯`, `xyz abc`) is one the bot could not place, so the
     disambiguation action (the rule's next step) answers it and counts it towards a handoff.
     While a handoff ticket waits for staff, details (`店铺名 XX Home 美国站的`) are meant for
-    them: the disambiguation action acknowledges them as passed on, and no questionnaire starts."""
+    them: the disambiguation action acknowledges them as passed on, and no questionnaire starts;
+    a question with them is still answered, as questions are while a ticket waits."""
 
     def name(self) -> Text:
         return "action_take_profile_information"
@@ -201,11 +202,11 @@ class ActionTakeProfileInformation(Action):
         facts = extract_profile(text, latest.get("entities") or [])
         if not facts:
             return context
-        if waiting_ticket_id(tracker.sender_id) is not None:
-            return context
         asked = question_asked_with_facts(
             text, latest.get("intent_ranking") or [], names_a_mode=bool(mentioned_modes(latest))
         )
+        if asked is None and waiting_ticket_id(tracker.sender_id) is not None:
+            return context
         if asked:
             # `月销3万刀，够吗`: the question is answered, and the facts kept for a later
             # recommendation; the turn ends there (the rule's next step is for unread messages)

@@ -218,21 +218,38 @@ def test_an_answer_in_the_questionnaire_naming_a_mode_puts_the_conversation_on_i
     assert events["context_modes"] == ["agency"] and events["mode"] == "agency"
 
 
-def test_details_while_a_handoff_ticket_waits_are_for_staff_not_the_questionnaire(
-        dispatcher, tmp_path, monkeypatch):
+@pytest.fixture
+def waiting_ticket(no_tickets, tmp_path, monkeypatch):
+    """seller-1 has asked for a person and the ticket waits for staff (after no_tickets, whose
+    empty database it replaces)."""
     url = f"sqlite:///{tmp_path / 'support.db'}"
     db.upgrade(url)
     monkeypatch.setenv("DATABASE_URL", url)
     with db.session_scope(url) as session:
         store.create_ticket(session, sender_id="seller-1", channel="rest", category="general",
-                            urgency="urgent", trigger="urgent_topic", summary="紧急",
+                            urgency="normal", trigger="asked_for_person", summary="转人工",
                             profile={}, recommendation=None, transcript=[])
+    yield
+    db.engine_for(url).dispose()
+
+
+@pytest.mark.usefixtures("waiting_ticket")
+def test_details_while_a_handoff_ticket_waits_are_for_staff_not_the_questionnaire(dispatcher):
     tracker = make_tracker("inform", text="我店铺名叫 XX Home 美国站的", slots=empty_profile(),
                            entities=[{"entity": "marketplace", "value": "US"}])
     # left to the rule's next step, the disambiguation action, which says it was passed on
     assert take_outside_the_form(tracker, dispatcher) == []
     assert dispatcher.messages == []
-    db.engine_for(url).dispose()
+
+
+@pytest.mark.usefixtures("waiting_ticket")
+def test_details_with_a_question_while_a_ticket_waits_get_the_answer(dispatcher):
+    ranking = [{"name": "inform", "confidence": 0.53}, {"name": "ask_who_fits", "confidence": 0.33}]
+    tracker = make_tracker("inform", text="我月销3万刀，够吗", ranking=ranking,
+                           slots=empty_profile(context_modes=["amazon_coop"]))
+    events = take_outside_the_form(tracker, dispatcher)
+    assert [m["custom"]["id"] for m in dispatcher.messages] == ["coop_who_fits"]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
 
 
 def test_details_with_a_question_get_the_answer_and_the_details_are_kept(dispatcher):
