@@ -54,7 +54,7 @@ test: validate train
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 # The project beside a baseline (Rasa's default config): accuracy, latency, load, memory.
-# About 70 minutes on 2 cores (66 min 11 s on a fresh clone in issue 6's sixteenth pass, the baseline's training 51 of them); writes reports/bench.json, reports/bench.md and confusion matrices.
+# About 70–85 minutes on 2 cores (66 min 11 s on a fresh clone in issue 6's sixteenth pass, 84 min 49 s in a slower hour in the seventeenth; the baseline's training 51 and 63 of them); writes reports/bench.json, reports/bench.md and confusion matrices.
 bench: install
 	$(BIN)/python -m bench.run
 

@@ -45,7 +45,7 @@ def normalize_text(text: str) -> str:
 # (`想问下代运营的费用`, `请问开通流程`).
 _QUESTION = re.compile(
     r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|咋|干嘛|哪|多少|为何|为什么|是否|可以.*不|(\w)[不没]\1"
-    r"|请问|想问|问[一]?下|请教|想了解|想知道"
+    r"|请问|想问|问一?下|请教|想了解|想知道"
 )
 
 
@@ -59,9 +59,9 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(_NOT_ASKING.sub("", to_simplified(text or ""))))
 
 
-# `88`, `886`, `行 88`: goodbye in digits. Rasa's count vectors turn every number into one token,
-# so the classifier reads a bare `88` as any figure; only a word that closes a chat may stand
-# before it (`日均88` is a figure).
+# `88`, `886`, `行吧 88`: goodbye in digits. Rasa's count vectors turn every number into one token,
+# so the classifier reads a bare `88` as any figure; only a few characters that close a chat
+# (行吧, 算了, 好的, 谢谢) may stand before it (`日均88` is a figure).
 _GOODBYE_IN_DIGITS = re.compile(
     r"^(?:(?:[行好嗯算了那先就谢多吧啦的哈拜]{1,4}|ok)[\s，,。!！]*)?"
     r"(?:88|886|8{3,})[!！。.~～]*$",
