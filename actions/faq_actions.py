@@ -85,7 +85,9 @@ class ActionAnswerQuestion(Action):
     """Answers the question type for the named mode(s). With no mode named, a follow-up is
     answered for the mode(s) the conversation is on (`context_modes`: the last answer's, or
     the recommended one), saying so; with none yet, it asks which mode. A bare mode
-    (`那联合运营呢？`) answers the last question type for that mode."""
+    (`那联合运营呢？`) answers the last question type for that mode. While a handoff ticket
+    waits, what asks about the wait and statements the classifier is unsure of are passed on
+    to staff."""
 
     def name(self) -> Text:
         return "action_answer_question"
@@ -93,14 +95,22 @@ class ActionAnswerQuestion(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        if asks_about_the_wait(text):
-            # `要等多久啊` while the handoff ticket waits is for staff, not `多久见效`
+        latest = tracker.latest_message
+        text = latest.get("text") or ""
+        intent = (latest.get("intent") or {}).get("name")
+        unsure_statement = (
+            intent in knowledge_base().question_types
+            and not is_question(text)
+            and (latest.get("intent") or {}).get("confidence", 1.0) < CONFIDENT
+        )
+        # While the handoff ticket waits, `要等多久啊` is for staff, not `多久见效`, and so is a
+        # statement the classifier is unsure of (`可能跟之前合作的那个品牌有关，他们用了我们的图`):
+        # more about the incident, not a question
+        if asks_about_the_wait(text) or unsure_statement:
             ticket_id = waiting_ticket_id(tracker.sender_id)
             if ticket_id is not None:
                 utter_waiting(dispatcher, ticket_id)
-                return []
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+                return events_for_modes_named(latest)
         return answer_question(dispatcher, tracker, intent)
 
 
@@ -244,7 +254,8 @@ class ActionDisambiguate(Action):
         ticket_id = waiting_ticket_id(tracker.sender_id)
         if ticket_id is not None:
             utter_waiting(dispatcher, ticket_id)
-            return []
+            # `等的时候问下，联合营销要品牌注册吗` passed on: the next question is still about 联合营销
+            return events_for_modes_named(latest)
         if states_situation(latest):
             # `做个评估吧：SC，年销一百五十万英镑…`, torn between the two: either way, the questionnaire
             return events_for_modes_named(latest) + [FollowupAction(FORM_NAME)]

@@ -104,6 +104,15 @@ class ValidateRecommendationForm(FormValidationAction):
             return []
         requested = tracker.get_slot("requested_slot")
         updates = extract_profile(text, latest.get("entities") or [], requested)
+        if updates and is_question(text) and all(
+            tracker.get_slot(field) not in (None, UNKNOWN) for field in updates
+        ):
+            # `阿联酋站呢` after `德国站` was answered asks about 阿联酋站; it changes no answer
+            asked = question_asked_with_facts(
+                text, latest.get("intent_ranking") or [], bool(mentioned_modes(latest))
+            )
+            if asked:
+                return answer_question(dispatcher, tracker, asked)
         if not updates and intent == "nlu_fallback":
             # `那联合运营怎么收` torn between cost and how to start: a question, not an
             # unreadable answer; its likeliest reading is answered and the question stays

@@ -292,6 +292,47 @@ def test_asking_about_the_wait_while_the_ticket_waits_is_not_an_faq(database, di
     assert dispatcher.messages[0]["custom"]["type"] == "answer"  # FAQs are still answered
 
 
+def modes_set(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_a_question_passed_to_staff_keeps_the_mode_it_named(database, dispatcher, domain):
+    ActionHandoff().run(dispatcher, make_tracker("request_human", text="转人工"), domain)
+    (ticket,) = tickets(database)
+    dispatcher.messages.clear()
+    tracker = make_tracker("nlu_fallback", ["co_marketing"], text="等的时候问下，联合营销要品牌注册吗",
+                           ranking=RANKING)
+    events = ActionDisambiguate().run(dispatcher, tracker, domain)
+    assert_passed_on_to_staff(dispatcher, ticket)
+    # `那我没有R标是不是就做不了` next is about 联合营销
+    assert modes_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
+
+
+def test_a_statement_the_classifier_is_unsure_of_while_the_ticket_waits_is_for_staff(
+        database, dispatcher, domain):
+    def answer(intent, text, confidence):
+        dispatcher.messages.clear()
+        tracker = make_tracker(intent, ["co_marketing"], text=text)
+        tracker.latest_message["intent"]["confidence"] = confidence
+        return ActionAnswerQuestion().run(dispatcher, tracker, domain)
+
+    incident_detail = "可能跟之前一起搞联合营销的那个品牌有关，他们用了我们的图"
+    answer("ask_combine", incident_detail, 0.57)
+    assert dispatcher.messages[0]["custom"]["type"] == "answer"  # no ticket: answered
+
+    ActionHandoff().run(dispatcher, make_tracker("report_urgent_issue", text="Listing被侵权投诉下架了"),
+                        domain)
+    (ticket,) = tickets(database)
+    events = answer("ask_combine", incident_detail, 0.57)
+    assert_passed_on_to_staff(dispatcher, ticket)
+    assert modes_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
+
+    # a question, or a statement the classifier is sure of, still gets the answer
+    for text, confidence in [("联合营销有啥风险", 0.57), ("联合营销的风险", 0.99)]:
+        answer("ask_risk", text, confidence)
+        assert dispatcher.messages[0]["custom"]["id"] == "co_marketing_risk"
+
+
 def test_an_empty_message_is_never_a_handoff(dispatcher, domain):
     history = [user("asdf 啥玩意", "nlu_fallback"), action("action_disambiguate"),
                action("action_listen")]

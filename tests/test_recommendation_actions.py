@@ -80,6 +80,30 @@ def test_a_correction_overwrites_the_earlier_answer(dispatcher):
     assert slots(validate(tracker, dispatcher))["marketplaces"] == ["US"]
 
 
+def test_a_question_about_another_marketplace_is_answered_not_taken_as_a_correction(dispatcher):
+    # `阿联酋站呢` after the agency's who-fits answer and `德国站`: it asks, it changes no answer
+    ranking = [{"name": "inform", "confidence": 0.77}, {"name": "choose_mode", "confidence": 0.09},
+               {"name": "ask_who_fits", "confidence": 0.06}]
+    tracker = make_tracker(
+        "inform", text="阿联酋站呢", ranking=ranking,
+        slots=empty_profile(marketplaces=["DE"], requested_slot="annual_sales_usd",
+                            context_modes=["agency"]),
+        entities=[{"entity": "marketplace", "value": "AE"}],
+    )
+    events = slots(validate(tracker, dispatcher))
+    assert "marketplaces" not in events and "annual_sales_usd" not in events
+    assert [m["custom"]["id"] for m in dispatcher.messages] == ["agency_who_fits"]
+
+    # a fact not given before is still an answer, question or not
+    dispatcher.messages.clear()
+    tracker = make_tracker(
+        "inform", text="阿联酋站呢", ranking=ranking,
+        slots=empty_profile(requested_slot="annual_sales_usd", context_modes=["agency"]),
+        entities=[{"entity": "marketplace", "value": "AE"}],
+    )
+    assert slots(validate(tracker, dispatcher))["marketplaces"] == ["AE"]
+
+
 def asked(*fields):
     events = []
     for field in fields:

@@ -1,7 +1,8 @@
-"""Normalisation and dictionary entities, run on the project's real lexicon, without Rasa."""
+"""Normalisation, dictionary entities (on the project's real lexicon) and the closings tie, without Rasa."""
 import pytest
 import yaml
 
+from components.closing_tie import closing_tie_ranking
 from components.dictionary_entities import build_entity_nlp, extract_entities, lexicon_patterns
 from components.text_normalization import (
     NLU_HEAD_CHARS,
@@ -46,7 +47,7 @@ def test_words_or_numbers_are_meaningful(text):
                                   "联合营销是不是主要在美国站做", "有没有坑", "代运营适不适合我们",
                                   "那代运营呢", "品牌还没注册 那联合营销呢", "那还没注册品牌的呢",
                                   "库存错配了 咋整", "SC 美国站 年销80万刀。想问下代运营的费用",
-                                  "請問聯合運營的開通流程"])
+                                  "請問聯合運營的開通流程", "一起做的内容版权归谁"])
 def test_questions_are_questions(text):
     assert is_question(text)
 
@@ -130,3 +131,24 @@ def test_dictionary_entities(entity_nlp, text, expected):
 @pytest.mark.parametrize("text", ["cooperation with brands", "代运费多少", "我想做品牌"])
 def test_no_entity_inside_longer_words_or_unrelated_text(entity_nlp, text):
     assert [e for e in entities(entity_nlp, text) if e[0] == "mode"] == []
+
+
+def _ranked(*pairs):
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+@pytest.mark.parametrize("ranking, kept", [
+    # `谢谢，再见`: a near tie between the two closings is no ambiguity
+    (_ranked(("nlu_fallback", 0.3), ("goodbye", 0.505), ("thank", 0.494)), "goodbye"),
+    (_ranked(("nlu_fallback", 0.3), ("thank", 0.46), ("goodbye", 0.45)), "thank"),
+    # a tie with a question type stays a fallback, and so do closings holding little of it
+    (_ranked(("nlu_fallback", 0.3), ("thank", 0.45), ("ask_cost", 0.44)), None),
+    (_ranked(("nlu_fallback", 0.3), ("goodbye", 0.35), ("thank", 0.34), ("ask_cost", 0.3)), None),
+    # no fallback: nothing to undo
+    (_ranked(("goodbye", 0.6), ("thank", 0.39)), None),
+])
+def test_a_tie_between_thanks_and_goodbye_keeps_the_likelier(ranking, kept):
+    result = closing_tie_ranking(ranking)
+    assert (result[0]["name"] if result else None) == kept
+    if result:
+        assert all(r["name"] != "nlu_fallback" for r in result)
