@@ -24,7 +24,9 @@ import aiohttp
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SELLER_MESSAGES = ROOT / "tests" / "nlu_dev.yml"
+# sellers' messages the model was not trained on (the dev set, the load until the eighteenth
+# pass, is training data now)
+SELLER_MESSAGES = ROOT / "tests" / "nlu_holdout_6.yml"
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # these hand the conversation to a person, after which the bot rightly stays silent
