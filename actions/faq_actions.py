@@ -97,11 +97,12 @@ class ActionAnswerQuestion(Action):
     ) -> List[Dict[Text, Any]]:
         latest = tracker.latest_message
         text = latest.get("text") or ""
-        intent = (latest.get("intent") or {}).get("name")
+        parsed = latest.get("intent") or {}
+        intent = parsed.get("name")
         unsure_statement = (
             intent in knowledge_base().question_types
             and not is_question(text)
-            and (latest.get("intent") or {}).get("confidence", 1.0) < CONFIDENT
+            and parsed.get("confidence", 1.0) < CONFIDENT
         )
         # While the handoff ticket waits, `要等多久啊` is for staff, not `多久见效`, and so is a
         # statement the classifier is unsure of (`可能跟之前合作的那个品牌有关，他们用了我们的图`):

@@ -15,6 +15,8 @@ from rasa.shared.nlu.training_data.message import Message
 from components.stateless import StatelessComponent
 
 CLOSINGS = {"thank", "goodbye"}
+# Together the two closings must hold this much, so a tie among weak readings stays a fallback.
+MIN_CLOSING_CONFIDENCE = 0.8
 
 
 def closing_tie_ranking(ranking: List[Dict[str, Any]]) -> Optional[List[Dict[str, Any]]]:
@@ -26,7 +28,7 @@ def closing_tie_ranking(ranking: List[Dict[str, Any]]) -> Optional[List[Dict[str
     first, second = ranked[0], ranked[1]
     if {first.get("name"), second.get("name")} != CLOSINGS:
         return None
-    if first.get("confidence", 0.0) + second.get("confidence", 0.0) < 0.8:
+    if first.get("confidence", 0.0) + second.get("confidence", 0.0) < MIN_CLOSING_CONFIDENCE:
         return None
     return ranked
 

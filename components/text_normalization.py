@@ -40,9 +40,9 @@ def normalize_text(text: str) -> str:
     return text
 
 
-# A question, not a statement (`有咩要注意`, `Transparency是干嘛的`, `代运营怎么收费`, `版权归谁`), A-not-A
-# included (`是不是`, `有没有`, `要不要`, `适不适合`), and a request for an answer
-# (`想问下代运营的费用`, `请问开通流程`).
+# A question, not a statement (`有咩要注意`, `Transparency是干嘛的`, `代运营怎么收费`,
+# `版权归谁`), A-not-A included (`是不是`, `有没有`, `要不要`, `适不适合`), and a request for an
+# answer (`想问下代运营的费用`, `请问开通流程`).
 _QUESTION = re.compile(
     r"[？?]|吗|呢|咩|乜|点解|怎么|怎样|如何|什么|啥|咋|干嘛|哪|谁|多少|为何|为什么|是否|可以.*不|(\w)[不没]\1"
     r"|请问|想问|问一?下|请教|想了解|想知道"

@@ -292,7 +292,7 @@ def test_asking_about_the_wait_while_the_ticket_waits_is_not_an_faq(database, di
     assert dispatcher.messages[0]["custom"]["type"] == "answer"  # FAQs are still answered
 
 
-def modes_set(events):
+def slots_set(events):
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
@@ -305,7 +305,7 @@ def test_a_question_passed_to_staff_keeps_the_mode_it_named(database, dispatcher
     events = ActionDisambiguate().run(dispatcher, tracker, domain)
     assert_passed_on_to_staff(dispatcher, ticket)
     # `那我没有R标是不是就做不了` next is about 联合营销
-    assert modes_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
+    assert slots_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
 
 
 def test_a_statement_the_classifier_is_unsure_of_while_the_ticket_waits_is_for_staff(
@@ -325,7 +325,7 @@ def test_a_statement_the_classifier_is_unsure_of_while_the_ticket_waits_is_for_s
     (ticket,) = tickets(database)
     events = answer("ask_combine", incident_detail, 0.57)
     assert_passed_on_to_staff(dispatcher, ticket)
-    assert modes_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
+    assert slots_set(events) == {"context_modes": ["co_marketing"], "mode": "co_marketing"}
 
     # a question, or a statement the classifier is sure of, still gets the answer
     for text, confidence in [("联合营销有啥风险", 0.57), ("联合营销的风险", 0.99)]:

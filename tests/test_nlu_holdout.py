@@ -4,9 +4,9 @@ nlu_holdout.yml to nlu_holdout_7.yml were each written by someone who never saw 
 They are not used for tuning: only their totals are read after a change (the dev set was for
 tuning until the eighteenth pass put it into the training data). README, "Intent accuracy",
 says where errors were seen all the same: some of the first set by accident, and all of sets
-1-5 once in the sixteenth pass (no training line came from them). The sixth and seventh sets' errors are unread. Lines that happened to coincide
-with training lines were removed from each set when it was written; since then, coinciding
-lines are removed from the training data. Each new set has been harder than those before it
+1-5 once in the sixteenth pass (no training line came from them). The sixth and seventh sets'
+errors are unread. Lines that happened to coincide with training lines were removed from each
+set when it was written; since then, coinciding lines are removed from the training data. Each new set has been harder than those before it
 (the seventh: 92.2% at first reading), so the floors differ.
 """
 import asyncio

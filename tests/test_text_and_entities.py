@@ -1,4 +1,5 @@
-"""Normalisation, dictionary entities (on the project's real lexicon) and the closings tie, without Rasa."""
+"""Normalisation, dictionary entities (on the project's real lexicon) and the tie between
+thanks and goodbye, without Rasa."""
 import pytest
 import yaml
 
