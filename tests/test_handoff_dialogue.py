@@ -14,7 +14,7 @@ from tests.conftest import STAFF_TOKEN, Seller, customs, texts
 # training, so the test first finds the ones that get the fallback's "您是想问……".
 VAGUE = ("对了上次那个", "随便问问", "阿斯顿发送到发", "你们那边怎么说", "这个那个咋弄的呀",
          "那个什么来着", "好吧", "嗯", "啦啦啦", "xyz abc", "那个咋整", "啊这", "谁", "这个咋弄",
-         "那咋整呢", "这个谁弄", "咋弄那个", "谁来弄这个")
+         "那咋整呢", "这个谁弄", "咋弄那个", "谁来弄这个", "咋搞", "咋整啊", "咋个搞", "这咋搞")
 
 
 @pytest.fixture
