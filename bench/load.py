@@ -2,9 +2,9 @@
 
 Each simulated seller is one conversation that sends its messages one after the other (a
 seller waits for the answer before typing on); `--sellers` conversations in all,
-`--concurrency` of them at once (1: sequential latency). Messages are the seller questions
-of the dev set (not the held-out sets, which a load run's logs would show), so every one goes
-through NLU, the policies and an action server call. Bounded by `--messages` per seller and by
+`--concurrency` of them at once (1: sequential latency). Messages are the sellers' messages
+of the training data, one intent after another (not the held-out sets, which a load run's logs
+would show), so every one goes through NLU, the policies and an action server call. Bounded by `--messages` per seller and by
 `--time-limit`; loopback only.
 Prints one JSON object: counts, errors, latency percentiles (ms) and messages per second.
 """
@@ -24,27 +24,30 @@ import aiohttp
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# sellers' messages the model was not trained on (the dev set, the load until the eighteenth
-# pass, is training data now)
-SELLER_MESSAGES = ROOT / "tests" / "nlu_holdout_6.yml"
+SELLER_MESSAGES = ROOT / "data" / "nlu"
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # these hand the conversation to a person, after which the bot rightly stays silent
 HANDOFF_INTENTS = {"request_human", "report_urgent_issue"}
 
 
-def seller_messages(path: Path = SELLER_MESSAGES) -> List[str]:
-    """The plain text of every example in a Rasa NLU file, annotations removed, except those
-    that hand the conversation to a person."""
-    messages = []
-    for block in yaml.safe_load(path.read_text("utf-8"))["nlu"]:
-        if block.get("intent") in HANDOFF_INTENTS:
-            continue
-        for line in block.get("examples", "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                messages.append(ANNOTATION.sub(r"\1", line[2:]).strip())
-    return [m for m in messages if m]
+def seller_messages(folder: Path = SELLER_MESSAGES) -> List[str]:
+    """The plain text of the intent examples in a folder of Rasa NLU files, annotations
+    removed, taking one intent after another (so the first few hundred span every intent),
+    except those that hand the conversation to a person."""
+    by_intent: Dict[str, List[str]] = {}
+    for path in sorted(folder.glob("*.yml")):
+        for block in yaml.safe_load(path.read_text("utf-8")).get("nlu", []):
+            intent = block.get("intent")
+            if not intent or intent in HANDOFF_INTENTS:
+                continue
+            for line in block.get("examples", "").splitlines():
+                line = line.strip()
+                text = ANNOTATION.sub(r"\1", line[2:]).strip() if line.startswith("- ") else ""
+                if text:
+                    by_intent.setdefault(intent, []).append(text)
+    queues = list(by_intent.values())
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
 
 def percentiles(latencies_ms: List[float]) -> Dict[str, float]:

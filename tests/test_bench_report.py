@@ -3,6 +3,7 @@
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bench import run
+from bench.load import HANDOFF_INTENTS, seller_messages
 
 
 def _report(accuracies, baseline_accuracies, total_mb=1100):
@@ -74,3 +75,14 @@ def test_the_markdown_table_shows_each_sequential_run():
     table = run.markdown(report)
     assert "| REST latency p50 / p95 / p99 (ms, sequential, median of 3 runs) | 40 / 50 / 60 |" in table
     assert "| p95 of each sequential run (ms) | 48 / 50 / 71 | 90 / 100 / 120 |" in table
+
+
+def test_the_load_sends_training_messages_of_every_intent_and_no_held_out_one():
+    training = load_data(str(run.ROOT / "data" / "nlu"))
+    messages = seller_messages()
+    first = set(messages[:200])  # the sequential run's 20 sellers × 10 messages
+    intents_in_first = {e.get("intent") for e in training.intent_examples if e.get("text") in first}
+    assert intents_in_first == training.intents - HANDOFF_INTENTS
+    held_out = {e.get("text") for path in run.HOLDOUTS for e in load_data(str(path)).intent_examples}
+    assert not held_out & set(messages)
+
