@@ -1,13 +1,14 @@
 """NLU quality on questions written apart from the training data.
 
-nlu_holdout.yml to nlu_holdout_7.yml were each written by someone who never saw data/nlu/.
+nlu_holdout.yml to nlu_holdout_8.yml were each written by someone who never saw data/nlu/.
 They are not used for tuning: only their totals are read after a change (the dev set was for
 tuning until the eighteenth pass put it into the training data). README, "Intent accuracy",
 says where errors were seen all the same: some of the first set by accident, and all of sets
-1-5 once in the sixteenth pass (no training line came from them). The sixth and seventh sets'
-errors are unread. Lines that happened to coincide with training lines were removed from each
-set when it was written; since then, coinciding lines are removed from the training data. Each new set has been harder than those before it
-(the seventh: 92.2% at first reading), so the floors differ.
+1-5 once in the sixteenth pass (no training line came from them). The errors of sets 6-8 are
+unread. Lines that happened to coincide with training lines were removed from each set when it
+was written; since then, coinciding lines are removed from the training data. Each new set up
+to the seventh was harder than those before it (the seventh: 92.2% at first reading, the
+eighth: 98.0%), so the floors differ.
 """
 import asyncio
 import json
@@ -26,9 +27,9 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 # measured figures (README, "Intent accuracy")
 HOLDOUTS = {"nlu_holdout": 0.95, "nlu_holdout_2": 0.96, "nlu_holdout_3": 0.97,
             "nlu_holdout_4": 0.95, "nlu_holdout_5": 0.94, "nlu_holdout_6": 0.96,
-            "nlu_holdout_7": 0.93}
-# the fifth, sixth and seventh sets mark intents only
-WITHOUT_MODES = {"nlu_holdout_5", "nlu_holdout_6", "nlu_holdout_7"}
+            "nlu_holdout_7": 0.94, "nlu_holdout_8": 0.96}
+# the fifth set on mark intents only
+WITHOUT_MODES = {"nlu_holdout_5", "nlu_holdout_6", "nlu_holdout_7", "nlu_holdout_8"}
 MODE_ACCURACY_FLOOR = 0.96
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -83,10 +84,13 @@ def test_no_holdout_question_appears_in_training_data(training_by_length, name):
 @pytest.mark.parametrize("name", HOLDOUTS)
 def test_holdout_set_is_large_enough_and_covers_the_intents(name):
     domain_intents = set(yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["intents"])
-    data = yaml.safe_load((ROOT / "tests" / f"{name}.yml").read_text("utf-8"))["nlu"]
-    # the second set lost its two greetings to the overlap with the training data
-    assert len(domain_intents - {item["intent"] for item in data}) <= 1
-    assert {item["intent"] for item in data} <= domain_intents
+    covered = {item["intent"] for item in
+               yaml.safe_load((ROOT / "tests" / f"{name}.yml").read_text("utf-8"))["nlu"]}
+    assert covered <= domain_intents
+    # every question type; short conversational lines (你好, 不是, 转人工) often coincide with
+    # training lines and were removed, so a set may lack a few of those intents (the eighth: 3)
+    assert {i for i in domain_intents if i.startswith("ask_")} <= covered
+    assert len(domain_intents - covered) <= 3
     assert len(list(_examples(ROOT / "tests" / f"{name}.yml"))) >= 150
 
 
