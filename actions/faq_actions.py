@@ -182,11 +182,16 @@ def answer_question(
         just_answered = []
     # what the seller states matters only to a who-fits question: parsed once, not per mode
     stated = stated_facts(latest) if question_type == WHO_FITS else set()
+    confident = (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
     for mode in modes:
         # a term of the documents, or a detail of the last answer, names the passage the
         # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
         by_type = kb.resolve(question_type, mode)
         resolved = term_passage(kb, text, mode)
+        if (resolved and confident and resolved.entry.question_type == DEFAULT_QUESTION_TYPE
+                and question_type != DEFAULT_QUESTION_TYPE):
+            # a definition only lists the term: `跨品牌优惠券转化很差，为啥` asks why it fails
+            resolved = None
         if not resolved and just_answered:
             resolved = detail_passage(kb, text, mode, just_answered, by_type)
         if resolved:

@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import yaml
 
@@ -16,8 +16,17 @@ ALL_MODES = "all"
 # Terms a seller quotes from a passage (`SLA`, `账户迁移支持`, `促销日历`): Latin words with two
 # capitals or a hyphen (ACoS, GMV, Co-Promotions), and runs of 4+ Chinese characters between
 # function characters. Runs of 3 (销售额, 第一步, 控制权) are words sellers use about anything.
+# Names (Amplify) and runs of 2-4 Latin words (Minimum Performance Commitment, ad health score)
+# are terms only in a short question about them (`Amazon Amplify是啥`): in a longer message
+# they are the seller's setting (`Vendor Manager约我们谈…`, `Prime Day快到了…`).
 _LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?: +[A-Za-z][A-Za-z0-9-]*)+")
+MIN_NAME_LENGTH = 5
+MAX_PHRASE_WORDS = 4
+# what else a message quoting a name may say, in Chinese characters and Latin words
+MAX_WORDS_AROUND_NAME = 10
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
 _FUNCTION_CHARACTERS = re.compile("[的了吗呢么吧啊呀哦嘛我你他她们这那啥咋怎什谁哪是在有个和跟与也都就还会能要想说问下些很太给把被让对呗啦哈]")
 MIN_CHINESE_TERM = 4
 # Longer runs are sentences, not terms; the cap keeps a 500-character run of text at ~5k
@@ -105,6 +114,10 @@ class KnowledgeBase:
 
     def _term_position(self, entry_id: str, term: str) -> int:
         """Where the term stands in the passage, -1 when it does not."""
+        if term.isascii() and " " in term:
+            found = re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])",
+                              self._searchable_passages[entry_id])
+            return found.start() if found else -1
         if term.isascii():
             return self._passage_latin_words[entry_id].get(term, -1)
         return self._searchable_passages[entry_id].find(term)
@@ -240,6 +253,25 @@ def mode_name_terms() -> FrozenSet[str]:
     )
 
 
+def quoted_names(text: str) -> Set[str]:
+    """Lower-cased names and Latin phrases a short question asks about (see _LATIN_RUN)."""
+    size = len(_CJK_CHARACTER.findall(text)) + len(_LATIN_TERM.findall(text))
+    names = {
+        word.lower()
+        for word in _LATIN_TERM.findall(text)
+        if word[0].isupper() and len(word) >= MIN_NAME_LENGTH and size - 1 <= MAX_WORDS_AROUND_NAME
+    }
+    for run in _LATIN_RUN.findall(text):
+        words = run.lower().split()
+        names.update(
+            " ".join(words[i:j])
+            for i in range(len(words))
+            for j in range(i + 2, min(i + MAX_PHRASE_WORDS, len(words)) + 1)
+            if size - (j - i) <= MAX_WORDS_AROUND_NAME
+        )
+    return {name for name in names if not set(name.split()) <= mode_name_terms()}
+
+
 @lru_cache(maxsize=64)
 def question_terms(text: str) -> FrozenSet[str]:
     """Lower-cased terms of a question that could name one passage (see _LATIN_TERM). Cached:
@@ -251,6 +283,7 @@ def question_terms(text: str) -> FrozenSet[str]:
         if (sum(c.isupper() for c in word) >= 2 or "-" in word)
         and word.lower() not in mode_name_terms()
     }
+    terms.update(quoted_names(text))
     for run in _CJK_RUN.findall(without_setting_words(text)):
         for piece in _FUNCTION_CHARACTERS.split(run):
             terms.update(

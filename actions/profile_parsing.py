@@ -81,6 +81,9 @@ _GOALS = [
     ("audience_expansion", r"扩大用户|新客|用户群|拉新|扩大受众|人群|市占|市场份额|扩大市场"),
     ("brand_building", r"品牌建设|做品牌|打品牌|品牌化|品牌影响|品牌认知|品牌力|长期品牌"),
     ("fast_growth", r"快速起量|起量|冲量|冲销量|出单|走量|快速增长|做销量"),
+    # a raised order value is a goal; 客单价 alone is often what a question asks about
+    ("order_value", r"(提高|提升|拉高|拉升|做高|抬高|拉|提|做|冲).{0,3}客单价|客单价.{0,3}(提高|提升|拉高|做高|上去|上来|高一点)"
+                    r"|\baov\b|average order value"),
 ]
 
 # amounts: a number (arabic after cn2an) with an optional multiplier and currency

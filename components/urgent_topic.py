@@ -33,7 +33,12 @@ class UrgentTopicClassifier(StatelessComponent):
             elif ((message.get(INTENT) or {}).get("name") == URGENT_INTENT
                   and mentioned_topics(text)):
                 # The classifier said urgent, but the rules read the named risk as a question about it
-                # ("代运营会导致账户被封吗"): the next intent answers it
+                # ("代运营会导致账户被封吗"): the next intent answers it, its confidence renormalised
+                # over the rest (else it is near 0 and every later confidence check reads noise)
+                total = sum(r.get("confidence") or 0.0 for r in ranking)
+                if total > 0:
+                    ranking = [{**r, "confidence": (r.get("confidence") or 0.0) / total}
+                               for r in ranking]
                 if ranking:
                     message.set(INTENT, ranking[0], add_to_output=True)
                     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

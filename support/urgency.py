@@ -16,6 +16,8 @@ import yaml
 from components.text_normalization import normalize_text
 
 RULES_PATH = Path(__file__).resolve().parents[1] / "data" / "support" / "urgency.yml"
+# a clause: text between punctuation marks (the text is folded to half-width, 。 stays)
+_CLAUSE = re.compile(r"[^,.;!?、。\n]+")
 SUMMARY_MAX = 200
 QUOTE_MAX = 80
 
@@ -98,14 +100,35 @@ def mentioned_topics(text: str, rules: Optional[Rules] = None) -> List[Topic]:
 
 def is_incident(text: str, topic: Topic, rules: Optional[Rules] = None) -> bool:
     rules = rules or load_rules()
-    return _is_incident_folded(_fold(text), topic, rules)
+    folded = _fold(text)
+    return _is_incident_folded(folded, topic, rules, _spans_by_topic(folded, rules))
 
 
-def _is_incident_folded(folded: str, topic: Topic, rules: Rules) -> bool:
-    spans = topic.spans(folded)
+def _spans_by_topic(folded: str, rules: Rules) -> Dict[str, List[Tuple[int, int]]]:
+    return {t.id: spans for t in rules.topics for spans in [t.spans(folded)] if spans}
+
+
+def _without_clauses_of_other_topics(
+    text: str, topic_id: str, spans_by_topic: Dict[str, List[Tuple[int, int]]]
+) -> str:
+    """The text without the clauses that name only other topics, whose markers are about
+    them: in `刚收到侵权投诉，listing可能要被下架` 可能 does not make the complaint a question."""
+    def touches(clause: Tuple[int, int], spans: List[Tuple[int, int]]) -> bool:
+        return any(s < clause[1] and clause[0] < e for s, e in spans)
+
+    own = spans_by_topic.get(topic_id, [])
+    others = [span for t, spans in spans_by_topic.items() if t != topic_id for span in spans]
+    return " ".join(
+        text[m.start():m.end()] for m in _CLAUSE.finditer(text)
+        if touches((m.start(), m.end()), own) or not touches((m.start(), m.end()), others))
+
+
+def _is_incident_folded(folded: str, topic: Topic, rules: Rules,
+                        spans_by_topic: Dict[str, List[Tuple[int, int]]]) -> bool:
+    spans = spans_by_topic.get(topic.id)
     if not spans:
         return False
-    rest = _without(folded, spans)
+    rest = _without_clauses_of_other_topics(_without(folded, spans), topic.id, spans_by_topic)
     if any(p.search(rest) for p in rules.general_markers):
         return False
     return any(p.search(rest) for p in rules.incident_markers)
@@ -118,7 +141,8 @@ def urgent_topic(text: str, rules: Optional[Rules] = None) -> Optional[Topic]:
         return None
     rules = rules or load_rules()
     folded = _fold(text)  # once per message: this runs in the NLU pipeline
-    incidents = [t for t in rules.topics if _is_incident_folded(folded, t, rules)]
+    spans_by_topic = _spans_by_topic(folded, rules)
+    incidents = [t for t in rules.topics if _is_incident_folded(folded, t, rules, spans_by_topic)]
     return min(incidents, key=lambda t: rules.rank(t.urgency)) if incidents else None
 
 

@@ -346,6 +346,15 @@ def test_a_term_from_a_passage_gets_that_passage_whatever_the_question_type(disp
     assert slot_events(events)["question_type"] == "ask_pitfalls"
 
 
+def test_a_term_only_the_definition_lists_leaves_a_confident_question_its_type(dispatcher, domain):
+    # 跨品牌优惠券 is only in the definition's list of scenarios; the seller asks why it failed
+    tracker = make_tracker("ask_failure_reasons", ["co_marketing"],
+                           "跟别的品牌做了跨品牌优惠券，转化很差，为什么")
+    _, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)
+    assert [m["custom"]["id"] for m in messages] == ["co_marketing_failure_reasons"]
+    assert "资料里讲到" not in messages[0]["text"]
+
+
 def test_a_term_only_one_passage_contains_answers_a_question_naming_no_mode(dispatcher, domain):
     tracker = make_tracker("ask_what_is", [], "SLA是什么")
     events, messages = run(ActionAnswerQuestion(), tracker, dispatcher, domain)

@@ -271,6 +271,15 @@ def test_component_demotes_the_classifier_when_the_rules_read_a_question():
     assert URGENT_INTENT not in [r["name"] for r in message.get(INTENT_RANKING_KEY)]
 
 
+def test_component_renormalises_the_rest_when_it_demotes_the_classifier():
+    # a near-certain urgent guess leaves crumbs: what is left is read as a distribution again
+    message = classified("代运营会导致账户被封吗", URGENT_INTENT,
+                         [(URGENT_INTENT, 0.99998), ("ask_risk", 0.000015), ("ask_cost", 0.000005)])
+    assert message.get(INTENT)["name"] == "ask_risk"
+    assert message.get(INTENT)["confidence"] == pytest.approx(0.75)
+    assert sum(r["confidence"] for r in message.get(INTENT_RANKING_KEY)) == pytest.approx(1.0)
+
+
 def test_component_leaves_other_messages_alone():
     message = classified("代运营怎么收费", "ask_cost", [("ask_cost", 0.9)])
     assert message.get(INTENT) == {"name": "ask_cost", "confidence": 0.9}

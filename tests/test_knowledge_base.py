@@ -103,6 +103,11 @@ def test_every_figure_of_the_documents_is_in_the_knowledge_base(kb):
         ("我是SC 能用那个Co-Promotions吗", ["co_marketing"], "co_marketing_how_to_start",
          "Co-Promotions"),
         ("退出成本高是指什麼", ["amazon_coop"], "coop_pros_cons", "退出成本高"),
+        # a name or a Latin phrase in a short question about it, whatever its case
+        ("听说有个Amplify计划", ["amazon_coop"], "coop_mechanism", "Amplify"),
+        ("ad health score是什么东西", ["amazon_coop"], "coop_cost", "Ad Health Score"),
+        ("what does minimum performance commitment mean", ["amazon_coop"], "coop_pitfalls",
+         "Minimum Performance Commitment"),
     ],
 )
 def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
@@ -131,6 +136,8 @@ def test_a_term_only_one_passage_of_the_mode_contains_names_that_passage(
         ("我是SC小卖家 有戏吗", ["co_marketing"]),
         # the seller's own category and marketplace (宠物用品 is only in agency_cost)
         ("我们做宠物用品的，美国站SC，代运营是啥意思", ["agency"]),
+        # in a longer message a name is the seller's setting (Vendor Manager: coop_who_fits)
+        ("我们是VC，Vendor Manager上周约我们开会，说可以一起做推广，这个联合运营到底是啥", ["amazon_coop"]),
     ],
 )
 def test_words_that_name_no_single_passage_name_none(kb, question, modes):

@@ -135,7 +135,8 @@ def test_account_type(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [("想快速起量", "fast_growth"), ("主要是做品牌", "brand_building"), ("扩大用户群", "audience_expansion"),
-     ("旺季冲GMV", "peak_season"), ("准备多站点拓展", "multi_site"), ("Q4黑五冲一波", "peak_season")],
+     ("旺季冲GMV", "peak_season"), ("准备多站点拓展", "multi_site"), ("Q4黑五冲一波", "peak_season"),
+     ("主要想提高客单价", "order_value"), ("客单价能做高一点就行", "order_value")],
 )
 def test_goals(text, expected):
     assert parse(text)["goal"] == expected
