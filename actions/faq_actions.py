@@ -168,6 +168,7 @@ def answer_question(
         return events
 
     answered = set()
+    confident = (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
     # details of the last answer: not for a message naming a mode, nor for a seller in
     # trouble (the remedy comes first), nor for a question that confidently names its own
     # type (`要怎么开通？需要什么资格` after the definition)
@@ -176,13 +177,12 @@ def answer_question(
     )
     if (
         just_answered
-        and (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
+        and confident
         and names_question_type(text, question_type)
     ):
         just_answered = []
     # what the seller states matters only to a who-fits question: parsed once, not per mode
     stated = stated_facts(latest) if question_type == WHO_FITS else set()
-    confident = (latest.get("intent") or {}).get("confidence", 0.0) >= CONFIDENT
     for mode in modes:
         # a term of the documents, or a detail of the last answer, names the passage the
         # seller asks about; a follow-up (`那代运营呢`) then asks that passage's question type
