@@ -16,6 +16,9 @@ from spacy.tokens import Doc
 from components.text_normalization import normalize_text
 
 PINYIN_NORM = "pinyin_norm"
+# lexicon words that contain an entity's surface but mean something else (代运费): they win the
+# ruler's longest match and are then dropped
+NOT_AN_ENTITY = "not_an_entity"
 _ASCII_WORD_CHAR = re.compile(r"[A-Za-z0-9]")
 
 
@@ -97,6 +100,8 @@ def extract_entities(nlp: Language, text: str) -> List[Dict]:
     """Entities in Rasa's format, offsets into `text` (already normalised)."""
     entities = []
     for span in nlp(text).ents:
+        if span.label_ == NOT_AN_ENTITY:
+            continue
         if _inside_latin_word(text, span.start_char, span.end_char):
             continue
         homophone = span.text.lower() not in _lexicon_surfaces(nlp)

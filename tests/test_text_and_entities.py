@@ -53,6 +53,18 @@ def test_questions_are_questions(text):
     assert is_question(text)
 
 
+# A-not-A and Cantonese questions carry no question word: `能申请不`, `得唔得`, `有冇`. A 不 that
+# negates what follows it, or one after a modal inside a statement, does not ask.
+@pytest.mark.parametrize("text, question", [
+    ("年销300万美金能申请不", True), ("VC账号能进不", True), ("这样搞行不", True),
+    ("代运营可以包FBA补货不", True), ("我哋细卖家得唔得", True), ("聯合運營有冇門檻", True),
+    ("团队能力不行", False), ("会员日我们不参加", False), ("要的预算不多", False),
+    ("品牌还没注册，广告也不投", False), ("有预算 不多", False),
+])
+def test_a_not_a_and_cantonese_questions(text, question):
+    assert is_question(text) is question
+
+
 @pytest.mark.parametrize("text, goodbye", [
     ("88", True), ("886", True), ("行 88", True), ("算了，88！", True), ("8888", True), ("行吧 886", True),
     ("88单", False), ("日均88", False), ("188", False), ("一天大概88", False),
@@ -103,6 +115,9 @@ def entities(nlp, text):
         # sounds like 个护 but cuts 有个|互补: a coincidence, not a typo
         ("我们有个互补品牌", []),
         ("店铺托管多少钱", [("mode", "agency", "店铺托管")]),
+        # slang, and its fees (代运费 alone is a forwarding fee: see below)
+        ("代运的坑有哪些啊", [("mode", "agency", "代运")]),
+        ("代运费用怎么算", [("mode", "agency", "代运费用")]),
         ("Co-Op的门槛", [("mode", "amazon_coop", "Co-Op")]),
         ("那亚马逊联合运营呢", [("mode", "amazon_coop", "亚马逊联合运营")]),  # longest match
         ("三种模式对比", [("mode", "all", "三种模式对比")]),
@@ -129,7 +144,8 @@ def test_dictionary_entities(entity_nlp, text, expected):
     assert [e for e in entities(entity_nlp, text) if e[0] in types] == expected
 
 
-@pytest.mark.parametrize("text", ["cooperation with brands", "代运费多少", "我想做品牌"])
+@pytest.mark.parametrize("text", ["cooperation with brands", "代运费多少", "代运输服务怎么收费",
+                                  "外包装破损率高", "我想做品牌"])
 def test_no_entity_inside_longer_words_or_unrelated_text(entity_nlp, text):
     assert [e for e in entities(entity_nlp, text) if e[0] == "mode"] == []
 
