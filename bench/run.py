@@ -54,11 +54,30 @@ def base_env() -> Dict[str, str]:
             "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 
-def baseline_config() -> str:
-    """The config.yml `rasa init` writes: default pipeline and policies."""
-    import rasa.cli
+def baseline_epochs() -> Optional[int]:
+    """BENCH_BASELINE_EPOCHS: train the baseline's DIET (and the other epoch-trained parts) for
+    this many epochs instead of 100. Their size, and so the cost of a prediction, does not depend
+    on the epochs: such a baseline measures serving only, and its accuracy is not compared. For a
+    machine where the full baseline takes hours (DIET at 140 s an epoch here, with 10,482
+    examples: its char n-grams over whole Chinese sentences are 150,000 features)."""
+    value = os.environ.get("BENCH_BASELINE_EPOCHS", "").strip()
+    return int(value) if value else None
 
-    return (Path(rasa.cli.__file__).parent / "initial_project" / "config.yml").read_text("utf-8")
+
+def baseline_config(epochs: Optional[int] = None) -> str:
+    """The config.yml `rasa init` writes: default pipeline and policies. With `epochs`, Rasa's
+    default pipeline and policies written out, each epoch-trained part trained that long."""
+    import rasa.cli
+    import rasa.engine.recipes
+
+    if epochs is None:
+        return (Path(rasa.cli.__file__).parent / "initial_project" / "config.yml").read_text("utf-8")
+    default = Path(rasa.engine.recipes.__file__).parent / "config_files" / "default_config.yml"
+    config = yaml.safe_load(default.read_text("utf-8"))
+    for component in config["pipeline"] + config["policies"]:
+        if "epochs" in component:
+            component["epochs"] = epochs
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def train(name: str, config: Path) -> Dict:
@@ -231,7 +250,7 @@ def serve_baseline(model: str) -> Dict:
     return measure_serving("baseline", servers, f"http://127.0.0.1:{rasa_port}")
 
 
-def summary(project: Dict, baseline: Dict) -> Dict:
+def summary(project: Dict, baseline: Dict, baseline_epochs: Optional[int] = None) -> Dict:
     load_16 = {r["concurrency"]: r for r in project["loads"]}[16]
     baseline_16 = {r["concurrency"]: r for r in baseline["loads"]}[16]
     return {
@@ -265,14 +284,23 @@ def summary(project: Dict, baseline: Dict) -> Dict:
         "baseline_rss_mb": baseline["rss_mb"],
         "time_per_message_ms": project["time_per_message"],
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        # None: the `rasa init` config as written; a number: BENCH_BASELINE_EPOCHS
+        "baseline_epochs": baseline_epochs,
     }
 
 
 def targets_met(report: Dict) -> Dict[str, bool]:
+    sets = report["nlu"]["sets"]
+    reached = all(s["accuracy"] >= TARGETS["holdout_accuracy"] for s in sets)
+    epochs = report.get("baseline_epochs")
+    if epochs is None:
+        accuracy = {"held-out accuracy >= 97% and above baseline, on every set":
+                    reached and all(s["accuracy"] > s["baseline_accuracy"] for s in sets)}
+    else:
+        accuracy = {f"held-out accuracy >= 97% on every set (baseline trained {epochs} epochs: "
+                    "not compared)": reached}
     return {
-        "held-out accuracy >= 97% and above baseline, on every set":
-            all(s["accuracy"] >= TARGETS["holdout_accuracy"]
-                and s["accuracy"] > s["baseline_accuracy"] for s in report["nlu"]["sets"]),
+        **accuracy,
         "sequential p95 <= 60 ms": report["latency_ms"]["p95"] <= TARGETS["p95_ms"],
         "16 concurrent >= 2x baseline throughput":
             report["load"]["msgs_per_s"] >= TARGETS["throughput_ratio_16"]
@@ -312,8 +340,11 @@ def markdown(report: Dict) -> str:
          f"{report['baseline_rss_mb'].get('rasa')} + {report['baseline_rss_mb'].get('action_server')}"
          f" = {report['baseline_rss_mb']['total']}"),
     ]
+    epochs = report.get("baseline_epochs")
+    baseline = ("baseline (`rasa init` config)" if epochs is None else
+                f"baseline (Rasa's default config, {epochs} epochs instead of 100: serving only)")
     lines = [f"# Benchmark ({time.strftime('%Y-%m-%d')}, {report['machine']['cpus']} CPUs)", "",
-             "| | project | baseline (`rasa init` config) |", "|---|---|---|"]
+             f"| | project | {baseline} |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     stages = report["time_per_message_ms"]
     lines += ["", f"Time per message in Rasa (project, in-process, {stages['messages']} messages, "
@@ -331,7 +362,8 @@ def main() -> None:
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
     (WORK / "baseline").mkdir()
-    (WORK / "baseline" / "config.yml").write_text(baseline_config(), "utf-8")
+    epochs = baseline_epochs()
+    (WORK / "baseline" / "config.yml").write_text(baseline_config(epochs), "utf-8")
     pooled_holdout(WORK / "holdout_all.yml")
     results = {}
     for name, config in (("project", ROOT / "config.yml"),
@@ -344,7 +376,7 @@ def main() -> None:
             f"by set {[s['accuracy'] for s in results[name]['nlu']['sets']]}")
     results["project"].update(serve_project(results["project"]["model"]))
     results["baseline"].update(serve_baseline(results["baseline"]["model"]))
-    report = summary(results["project"], results["baseline"])
+    report = summary(results["project"], results["baseline"], epochs)
     report["targets"] = targets_met(report)
     (REPORTS / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     (REPORTS / "bench.md").write_text(markdown(report), "utf-8")
