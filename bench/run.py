@@ -57,9 +57,8 @@ def base_env() -> Dict[str, str]:
 def baseline_epochs() -> Optional[int]:
     """BENCH_BASELINE_EPOCHS: train the baseline's DIET (and the other epoch-trained parts) for
     this many epochs instead of 100. Their size, and so the cost of a prediction, does not depend
-    on the epochs: such a baseline measures serving only, and its accuracy is not compared. For a
-    machine where the full baseline takes hours (DIET at 140 s an epoch here, with 10,482
-    examples: its char n-grams over whole Chinese sentences are 150,000 features)."""
+    on the epochs: such a baseline measures serving only, and its accuracy is not compared. For
+    when the full baseline takes hours (README, "`make bench`")."""
     value = os.environ.get("BENCH_BASELINE_EPOCHS", "").strip()
     return int(value) if value else None
 
