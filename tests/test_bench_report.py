@@ -1,5 +1,7 @@
 """make bench's report, offline: the pooled held-out file, the targets and the Markdown table
-(the run itself takes 45 minutes, so its last step is checked here)."""
+(the run itself takes half an hour with a short baseline, hours with the full one, so its last
+step is checked here)."""
+import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bench import run
@@ -87,10 +89,7 @@ def test_the_load_sends_training_messages_of_every_intent_and_no_held_out_one():
     assert not held_out & set(messages)
 
 
-
 def test_a_short_baseline_is_rasas_default_config_with_fewer_epochs():
-    import yaml
-
     config = yaml.safe_load(run.baseline_config(5))
     names = [c["name"] for c in config["pipeline"]]
     assert names[:5] == ["WhitespaceTokenizer", "RegexFeaturizer", "LexicalSyntacticFeaturizer",

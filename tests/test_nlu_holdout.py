@@ -28,7 +28,7 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 HOLDOUTS = {"nlu_holdout": 0.95, "nlu_holdout_2": 0.96, "nlu_holdout_3": 0.97,
             "nlu_holdout_4": 0.95, "nlu_holdout_5": 0.94, "nlu_holdout_6": 0.96,
             "nlu_holdout_7": 0.95, "nlu_holdout_8": 0.96, "nlu_holdout_9": 0.96}
-# the fifth set on mark intents only
+# the fifth to ninth sets mark intents only
 WITHOUT_MODES = {"nlu_holdout_5", "nlu_holdout_6", "nlu_holdout_7", "nlu_holdout_8",
                  "nlu_holdout_9"}
 MODE_ACCURACY_FLOOR = 0.96
