@@ -28,7 +28,7 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 HOLDOUTS = {"nlu_holdout": 0.95, "nlu_holdout_2": 0.96, "nlu_holdout_3": 0.97,
             "nlu_holdout_4": 0.95, "nlu_holdout_5": 0.94, "nlu_holdout_6": 0.96,
             "nlu_holdout_7": 0.95, "nlu_holdout_8": 0.96, "nlu_holdout_9": 0.96,
-            "nlu_holdout_10": 0.94}
+            "nlu_holdout_10": 0.95}
 # the fifth to tenth sets mark intents only
 WITHOUT_MODES = {"nlu_holdout_5", "nlu_holdout_6", "nlu_holdout_7", "nlu_holdout_8",
                  "nlu_holdout_9", "nlu_holdout_10"}
