@@ -1,14 +1,15 @@
 """NLU quality on questions written apart from the training data.
 
-nlu_holdout.yml to nlu_holdout_10.yml were each written by someone who never saw data/nlu/.
+nlu_holdout.yml to nlu_holdout_11.yml were each written by someone who never saw data/nlu/.
 They are not used for tuning: only their totals are read after a change (the dev set was for
 tuning until the eighteenth pass put it into the training data). README, "Intent accuracy",
-says where errors were seen all the same: some of the first set by accident, and all of sets
-1-5 once in the sixteenth pass (no training line came from them). The errors of sets 6-10 are
-unread. Lines that happened to coincide with training lines were removed from each set when it
-was written; since then, coinciding lines are removed from the training data. Each new set up
-to the seventh was harder than those before it (the seventh: 92.2% at first reading, the
-eighth and the ninth: 98.0%, the tenth: 95.3%), so the floors differ.
+says where errors were seen all the same: some of the first set's by accident, those of sets 1-5
+once in the sixteenth pass, and set 11's once after its first reading (no training line came
+from any of them). The errors of sets 6-10 are unread. Lines that happened to coincide with
+training lines were removed from each set when it was written; since then, coinciding lines are
+removed from the training data. New sets land on either side of 97% at first reading (the
+seventh: 92.2%, the eighth and the ninth: 98.0%, the tenth and the eleventh: 95.3%), so the
+floors differ.
 """
 import asyncio
 import json
@@ -28,10 +29,10 @@ MODEL = ROOT / "models" / "faq.tar.gz"
 HOLDOUTS = {"nlu_holdout": 0.95, "nlu_holdout_2": 0.96, "nlu_holdout_3": 0.97,
             "nlu_holdout_4": 0.95, "nlu_holdout_5": 0.94, "nlu_holdout_6": 0.96,
             "nlu_holdout_7": 0.95, "nlu_holdout_8": 0.96, "nlu_holdout_9": 0.96,
-            "nlu_holdout_10": 0.95}
-# the fifth to tenth sets mark intents only
+            "nlu_holdout_10": 0.95, "nlu_holdout_11": 0.94}
+# the fifth to eleventh sets mark intents only
 WITHOUT_MODES = {"nlu_holdout_5", "nlu_holdout_6", "nlu_holdout_7", "nlu_holdout_8",
-                 "nlu_holdout_9", "nlu_holdout_10"}
+                 "nlu_holdout_9", "nlu_holdout_10", "nlu_holdout_11"}
 MODE_ACCURACY_FLOOR = 0.96
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}")
 _NOT_WORD = re.compile(r"[\W_]+")
