@@ -54,7 +54,9 @@ test: validate train
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 # The project beside a baseline (Rasa's default config): accuracy, latency, load, memory.
-# About 70–85 minutes on 2 cores (66 min 11 s on a fresh clone in issue 6's sixteenth pass, 84 min 49 s in a slower hour in the seventeenth; the baseline's training 51 and 63 of them); writes reports/bench.json, reports/bench.md and confusion matrices.
+# About an hour and a half on 2 cores, most of it the baseline's training (93 min on a fresh clone
+# on 2026-12-08); BENCH_BASELINE_EPOCHS=5 trains the baseline for serving figures only (README).
+# Writes reports/bench.json, reports/bench.md and the confusion matrices.
 bench: install
 	$(BIN)/python -m bench.run
 
