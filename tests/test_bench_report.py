@@ -39,6 +39,11 @@ def test_the_pooled_file_holds_every_held_out_example_and_rasa_reads_it(tmp_path
     assert pooled.intents == set().union(*(load_data(str(p)).intents for p in run.HOLDOUTS))
 
 
+def test_the_bench_evaluates_every_held_out_set_in_order():
+    assert [run.set_number(path) for path in run.HOLDOUTS] == list(range(1, len(run.HOLDOUTS) + 1))
+    assert run.HOLDOUTS[0].name == "nlu_holdout.yml" and len(run.HOLDOUTS) >= 11
+
+
 def test_the_accuracy_target_holds_only_when_every_set_reaches_it():
     assert run.targets_met(_report([0.98, 0.975], [0.9, 0.9]))[
         "held-out accuracy >= 97% and above baseline, on every set"]
